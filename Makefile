@@ -1,0 +1,59 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+export FLASK_APP := wsgi
+
+# WeasyPrint's libraries and the one font the reports use.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Browser tests drive Debian's Chromium; axe-core comes from npm (Debian's
+# nodejs and npm only where no npm is on the machine already).
+TEST_SYSTEM_PACKAGES := chromium $(shell command -v npm >/dev/null || echo nodejs npm)
+
+.PHONY: run setup system test test-setup lint frontend bench
+
+run: setup
+	$(BIN)/flask db migrate
+	$(BIN)/flask demo load --if-empty
+	@echo "peerreview is at http://127.0.0.1:5000 (Ctrl-C stops it)"
+	@# Web: gthread, 2 processes (one per core) x 4 threads with keep-alive,
+	@# chosen over 4 sync workers by tests/bench/bench_saves.py.
+	@# The report render worker runs beside the web workers, stopped with them.
+	$(BIN)/huey_consumer peerreview.reports.jobs.huey --workers 2 --worker-type process & \
+	  consumer=$$!; trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn --worker-class gthread --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+
+setup: system $(VENV)/.installed
+
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES) $(EXTRA_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-setup:
+	$(MAKE) system EXTRA_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
+	$(MAKE) $(VENV)/.installed node_modules/.installed
+
+test: test-setup
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+frontend: node_modules/.installed
+	npm run build:frontend

@@ -1,0 +1,419 @@
+"""Schema migrations for peerreview, applied in order by sqlite-utils.
+
+This module imports only sqlite_utils and the standard library so that
+``sqlite-utils migrate instance/peerreview.db migrations/`` works as well as
+``flask db migrate``. An applied migration is never edited: add the next one.
+"""
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("peerreview")
+
+
+@migrations()
+def m001_accounts_and_organisations(db):
+    db["users"].create(
+        {
+            "id": int,
+            "email": str,
+            "name": str,
+            "password_hash": str,
+            "is_admin": int,
+            "active": int,
+            "session_version": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"email", "name", "is_admin", "active", "session_version"},
+        defaults={"is_admin": 0, "active": 1, "session_version": 1},
+    )
+    db["users"].create_index(["email"], unique=True)
+
+    db["partnerships"].create(
+        {"id": int, "name": str, "kind": str, "created_at": str},
+        pk="id",
+        not_null={"name", "kind"},
+    )
+    db["partnerships"].create_index(["name"], unique=True)
+    db["schools"].create(
+        {
+            "id": int,
+            "name": str,
+            "urn": str,
+            "phase": str,
+            "pupils": int,
+            "postcode": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"name", "urn", "phase"},
+    )
+    db["schools"].create_index(["urn"], unique=True)
+    db["partnership_schools"].create(
+        {"partnership_id": int, "school_id": int},
+        pk=("partnership_id", "school_id"),
+        foreign_keys=[
+            ("partnership_id", "partnerships", "id"),
+            ("school_id", "schools", "id"),
+        ],
+    )
+    db["partnership_schools"].create_index(["school_id"])
+    db["teams"].create(
+        {
+            "id": int,
+            "name": str,
+            "kind": str,  # slt | board
+            "school_id": int,  # a school's senior leadership team
+            "partnership_id": int,  # a trust board
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"name", "kind"},
+        foreign_keys=[
+            ("school_id", "schools", "id"),
+            ("partnership_id", "partnerships", "id"),
+        ],
+    )
+    db["teams"].create_index(["school_id"])
+    db["teams"].create_index(["partnership_id"])
+    # A role is scoped to one organisation: scope_type is "platform",
+    # "partnership", "team" or "school".
+    db["roles"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "role": str,
+            "scope_type": str,
+            "scope_id": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "role", "scope_type", "scope_id"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["roles"].create_index(["user_id", "role", "scope_type", "scope_id"], unique=True)
+    db["roles"].create_index(["scope_type", "scope_id"])
+    db["invitations"].create(
+        {
+            "id": int,
+            "token_hash": str,
+            "purpose": str,  # invite | reset
+            "email": str,
+            "name": str,
+            "role": str,
+            "scope_type": str,
+            "scope_id": int,
+            "user_id": int,
+            "created_by": int,
+            "created_at": str,
+            "expires_at": str,
+            "used_at": str,
+        },
+        pk="id",
+        not_null={"token_hash", "purpose", "email", "created_at", "expires_at"},
+        foreign_keys=[("user_id", "users", "id"), ("created_by", "users", "id")],
+    )
+    db["invitations"].create_index(["token_hash"], unique=True)
+    db["login_attempts"].create(
+        {"id": int, "email": str, "ip": str, "at": float, "success": int},
+        pk="id",
+    )
+    db["login_attempts"].create_index(["email", "at"])
+    db["login_attempts"].create_index(["ip", "at"])
+    db["audit_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "actor_id": int,
+            "action": str,
+            "object_type": str,
+            "object_id": int,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"at", "action"},
+    )
+    db["audit_log"].create_index(["object_type", "object_id"])
+
+
+@migrations()
+def m002_instruments_and_cycles(db):
+    # A snapshot of one instrument version as it was when first used.
+    db["instrument_versions"].create(
+        {
+            "id": int,
+            "instrument_id": str,
+            "version": str,
+            "content_hash": str,
+            "title": str,
+            "snapshot": str,  # JSON
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"instrument_id", "version", "content_hash", "snapshot"},
+    )
+    db["instrument_versions"].create_index(["content_hash"], unique=True)
+    db["instrument_versions"].create_index(["instrument_id", "version"])
+    # Instruments uploaded in the browser; partnership_id None = platform-wide.
+    db["instrument_uploads"].create(
+        {
+            "id": int,
+            "instrument_id": str,
+            "version": str,
+            "partnership_id": int,
+            "filename": str,
+            "yaml": str,
+            "content_hash": str,
+            "uploaded_by": int,
+            "uploaded_at": str,
+        },
+        pk="id",
+        not_null={"instrument_id", "version", "yaml", "content_hash"},
+        foreign_keys=[
+            ("partnership_id", "partnerships", "id"),
+            ("uploaded_by", "users", "id"),
+        ],
+    )
+    db["instrument_uploads"].create_index(["instrument_id", "version"])
+    db["peer_rounds"].create(
+        {
+            "id": int,
+            "partnership_id": int,
+            "instrument_id": str,
+            "title": str,
+            "starts_on": str,
+            "ends_on": str,
+            "created_by": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"partnership_id", "instrument_id", "title"},
+        foreign_keys=[("partnership_id", "partnerships", "id")],
+    )
+    db["cycles"].create(
+        {
+            "id": int,
+            "kind": str,  # self | peer
+            "state": str,  # draft | open | moderation | agreed | closed
+            "title": str,
+            "instrument_version_id": int,
+            "team_id": int,  # the team evaluated (self) or the host's team (peer)
+            "partnership_id": int,  # partnership the cycle runs under
+            "peer_round_id": int,
+            "lead_id": int,  # team lead, or lead reviewer
+            "anonymous": int,
+            "closes_on": str,
+            "created_by": int,
+            "created_at": str,
+            "opened_at": str,
+            "moderation_at": str,
+            "agreed_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+        not_null={"kind", "state", "title", "instrument_version_id", "team_id"},
+        defaults={"anonymous": 0},
+        foreign_keys=[
+            ("instrument_version_id", "instrument_versions", "id"),
+            ("team_id", "teams", "id"),
+            ("partnership_id", "partnerships", "id"),
+            ("peer_round_id", "peer_rounds", "id"),
+            ("lead_id", "users", "id"),
+        ],
+    )
+    db["cycles"].create_index(["team_id", "kind", "state"])
+    db["cycles"].create_index(["partnership_id"])
+    db["cycles"].create_index(["peer_round_id"])
+    db["cycle_respondents"].create(
+        {"cycle_id": int, "user_id": int, "submitted_at": str},
+        pk=("cycle_id", "user_id"),
+        foreign_keys=[("cycle_id", "cycles", "id"), ("user_id", "users", "id")],
+    )
+    db["cycle_respondents"].create_index(["user_id"])
+    # value is a scale point code, "na" (not applicable), "ne" (no evidence
+    # yet) or NULL (not answered yet but a comment was typed).
+    db["responses"].create(
+        {
+            "id": int,
+            "cycle_id": int,
+            "respondent_id": int,
+            "item_id": str,
+            "value": str,
+            "comment": str,
+            "evidence": str,
+            "revision": int,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"cycle_id", "respondent_id", "item_id", "revision"},
+        defaults={"revision": 1, "comment": "", "evidence": ""},
+        foreign_keys=[
+            ("cycle_id", "cycles", "id"),
+            ("respondent_id", "users", "id"),
+        ],
+    )
+    db["responses"].create_index(["cycle_id", "respondent_id", "item_id"], unique=True)
+    db["agreed_scores"].create(
+        {
+            "cycle_id": int,
+            "item_id": str,
+            "value": str,
+            "rationale": str,
+            "deferred": int,
+            "recorded_by": int,
+            "recorded_at": str,
+            "revision": int,
+        },
+        pk=("cycle_id", "item_id"),
+        not_null={"deferred", "revision"},
+        defaults={"deferred": 0, "revision": 1, "rationale": ""},
+        foreign_keys=[("cycle_id", "cycles", "id"), ("recorded_by", "users", "id")],
+    )
+    db["agreed_score_history"].create(
+        {
+            "id": int,
+            "cycle_id": int,
+            "item_id": str,
+            "old_value": str,
+            "new_value": str,
+            "old_deferred": int,
+            "new_deferred": int,
+            "rationale": str,
+            "changed_by": int,
+            "changed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("cycle_id", "cycles", "id")],
+    )
+    db["agreed_score_history"].create_index(["cycle_id", "item_id"])
+
+
+@migrations()
+def m004_action_plans_and_reports(db):
+    # One action plan per agreed self-evaluation cycle, drafted by its lead.
+    db["action_plans"].create(
+        {
+            "id": int,
+            "cycle_id": int,
+            "team_id": int,
+            "created_by": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"cycle_id", "team_id"},
+        foreign_keys=[
+            ("cycle_id", "cycles", "id"),
+            ("team_id", "teams", "id"),
+            ("created_by", "users", "id"),
+        ],
+    )
+    db["action_plans"].create_index(["cycle_id"], unique=True)
+    db["action_plans"].create_index(["team_id"])
+    db["plan_actions"].create(
+        {
+            "id": int,
+            "plan_id": int,
+            "position": int,
+            "title": str,
+            "item_ids": str,  # JSON list of the items the action addresses
+            "owner_id": int,
+            "starts_on": str,
+            "due_on": str,
+            "resources": str,
+            "success_criteria": str,
+            "impact_measure": str,
+            "status": str,  # not_started | on_track | at_risk | done
+            "source": str,  # proposed | own | merged
+            "revision": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"plan_id", "position", "title", "item_ids", "status", "revision"},
+        defaults={
+            "status": "not_started",
+            "revision": 1,
+            "resources": "",
+            "success_criteria": "",
+            "impact_measure": "",
+        },
+        foreign_keys=[("plan_id", "action_plans", "id"), ("owner_id", "users", "id")],
+    )
+    db["plan_actions"].create_index(["plan_id", "position"])
+    db["action_notes"].create(
+        {
+            "id": int,
+            "action_id": int,
+            "noted_on": str,
+            "note": str,
+            "author_id": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"action_id", "noted_on", "note"},
+        foreign_keys=[("action_id", "plan_actions", "id"), ("author_id", "users", "id")],
+    )
+    db["action_notes"].create_index(["action_id"])
+
+
+@migrations()
+def m003_peer_review(db):
+    # One row per host in a peer-review round: the peer cycle, the host school
+    # and the agreed self-evaluation it is compared with.
+    db["peer_reviews"].create(
+        {
+            "cycle_id": int,
+            "round_id": int,
+            "school_id": int,
+            "self_cycle_id": int,
+            "pairs_stamp": str,  # when peer_pairs was filled for this review
+        },
+        pk="cycle_id",
+        not_null={"round_id", "school_id", "self_cycle_id"},
+        foreign_keys=[
+            ("cycle_id", "cycles", "id"),
+            ("round_id", "peer_rounds", "id"),
+            ("school_id", "schools", "id"),
+            ("self_cycle_id", "cycles", "id"),
+        ],
+    )
+    db["peer_reviews"].create_index(["round_id", "school_id"], unique=True)
+    db["peer_reviews"].create_index(["school_id"])
+    db["peer_rounds"].create_index(["partnership_id", "instrument_id"])
+    # The numeric value of each answer code per item of a snapshot (reverse
+    # items already turned round), so comparisons aggregate in SQL.
+    db["snapshot_values"].create(
+        {
+            "version_id": int,
+            "item_id": str,
+            "code": str,
+            "section_id": str,
+            "value": float,
+        },
+        pk=("version_id", "item_id", "code"),
+        not_null={"section_id", "value"},
+        foreign_keys=[("version_id", "instrument_versions", "id")],
+    )
+    # A cache of comparable items, one row per item of an agreed peer review:
+    # the agreed self and peer values side by side, refilled when either cycle
+    # is agreed again (see partnership.comparison.refresh), so the partnership
+    # page aggregates one narrow table.
+    db["peer_pairs"].create(
+        {
+            "cycle_id": int,
+            "item_id": str,
+            "round_id": int,
+            "school_id": int,
+            "section_id": str,
+            "self_value": float,
+            "peer_value": float,
+        },
+        pk=("cycle_id", "item_id"),
+        not_null={"round_id", "school_id", "section_id", "self_value", "peer_value"},
+        foreign_keys=[("cycle_id", "cycles", "id")],
+    )
+    db["peer_pairs"].create_index(
+        ["round_id", "school_id", "section_id", "self_value", "peer_value"]
+    )
+    db["peer_pairs"].create_index(["round_id", "item_id", "peer_value", "self_value"])

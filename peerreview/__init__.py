@@ -1,0 +1,122 @@
+"""peerreview: self-evaluation and peer review for school leaders."""
+
+import logging
+import os
+import pathlib
+import secrets
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from . import db
+from .extensions import csrf, login_manager
+from .security import set_security_headers
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: str) -> str:
+    """Return the secret key from the environment, or from a file made on first run."""
+    key = os.environ.get("PEERREVIEW_SECRET_KEY")
+    if key:
+        return key
+    path = pathlib.Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(test_config=None):
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE=os.environ.get(
+            "PEERREVIEW_DATABASE", os.path.join(app.instance_path, "peerreview.db")
+        ),
+        INSTRUMENTS_DIR=str(ROOT / "instruments"),
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("PEERREVIEW_HTTPS") == "1",
+        SESSION_COOKIE_NAME="peerreview_session",
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        MAIL_SERVER=os.environ.get("PEERREVIEW_SMTP_HOST"),
+        MAIL_PORT=int(os.environ.get("PEERREVIEW_SMTP_PORT", "25")),
+        MAIL_FROM=os.environ.get("PEERREVIEW_MAIL_FROM", "peerreview@localhost"),
+        HUEY_FILE=os.path.join(app.instance_path, "jobs.db"),
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+
+    if not app.debug and not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.after_request(set_security_headers)
+
+    from . import accounts, catalogue, main, organisations
+    from .accounts import views as account_views
+    from .cycles import views as cycle_views
+    from .demo import demo_cli
+    from .instruments.cli import instruments_cli
+    from .organisations import views as org_views
+    from .results import views as result_views
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(account_views.bp)
+    app.register_blueprint(org_views.bp)
+    app.register_blueprint(cycle_views.bp)
+    app.register_blueprint(result_views.bp)
+    from .partnership import views as partnership_views
+    from .peer import views as peer_views
+
+    app.register_blueprint(peer_views.bp)
+    app.register_blueprint(partnership_views.bp)
+    from .instruments import views as instrument_views
+
+    app.register_blueprint(instrument_views.bp)
+    from .plans import views as plan_views
+    from .reports import jobs as report_jobs
+    from .reports import views as report_views
+    from .reports.cli import reports_cli
+
+    app.register_blueprint(plan_views.bp)
+    app.register_blueprint(report_views.bp)
+    app.cli.add_command(reports_cli)
+    report_jobs.init_app(app)
+    app.cli.add_command(instruments_cli)
+    catalogue.init_app(app)
+    app.cli.add_command(demo_cli)
+    app.context_processor(main.navigation)
+    del accounts, organisations
+
+    for code in (400, 403, 404, 413, 429, 500):
+        app.register_error_handler(code, _error_page(code))
+    return app
+
+
+def _error_page(code):
+    def handler(error):
+        description = getattr(error, "description", None)
+        if request.is_json or request.accept_mimetypes.best == "application/json":
+            # The background save reads JSON, whatever went wrong.
+            if isinstance(error, CSRFError):
+                description = "csrf: " + (description or "The form was not valid")
+            return jsonify(error=description or "Request refused"), code
+        template = f"errors/{code}.html" if code != 413 else "errors/400.html"
+        return render_template(template, description=description), code
+
+    return handler

@@ -1,0 +1,289 @@
+"""Sign-in, sign-out, invitations, password resets and account administration."""
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import permissions as perm
+from ..db import get_db
+from ..extensions import login_manager
+from ..security import check_password, lockout_remaining, record_attempt
+from . import mail, service
+from .forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    EmptyForm,
+    JoinForm,
+    LoginForm,
+    ResetPasswordForm,
+)
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+login_manager.anonymous_user = service.Anonymous
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send people to sign in; tell the background save in JSON instead."""
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify(error="You have been signed out. Sign in again."), 401
+    flash("Sign in to see that page.")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+@login_manager.user_loader
+def load_user(session_id: str):
+    """Return the account for a session, or None when that session was ended."""
+    try:
+        user_id, version = (int(x) for x in session_id.split(":"))
+    except ValueError:
+        return None
+    account = service.load_account(get_db(), user_id)
+    if account is None or not account.active or account.session_version != version:
+        return None
+    return account
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return target if it stays on this site, else None."""
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return None
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def login():
+    """Sign in with email and password, with lockout after repeated failures."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        db = get_db()
+        email = service.normalise_email(form.email.data)
+        ip = request.remote_addr or "-"
+        wait = lockout_remaining(db, email, ip)
+        if wait:
+            minutes = max(1, (wait + 59) // 60)
+            form.form_errors.append(
+                "Too many failed sign-in attempts. For your security, sign-in is "
+                f"locked: try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            )
+            log.warning("sign-in locked for %s from %s", email, ip)
+            status = 429
+        else:
+            user = service.find_user(db, email)
+            ok = check_password(user and user["password_hash"], form.password.data)
+            ok = ok and bool(user["active"])
+            record_attempt(db, email, ip, ok)
+            if ok:
+                login_user(service.load_account(db, user["id"]))
+                log.info("user %s signed in", user["id"])
+                return redirect(
+                    safe_next(request.args.get("next")) or url_for("main.home")
+                )
+            log.info("failed sign-in for %s from %s", email, ip)
+            form.password.errors = list(form.password.errors) + [
+                "The email address or password is not right"
+            ]
+            status = 200
+    elif form.is_submitted():
+        status = 400 if form.csrf_token.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/sign-out", methods=["POST"])
+@login_required
+def logout():
+    """Sign out here and everywhere else."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    service.end_sessions(get_db(), current_user.id)
+    logout_user()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept(token):
+    """Accept an invitation: set a password, or join with the signed-in account."""
+    db = get_db()
+    try:
+        inv = service.find_invitation(db, token, "invite")
+    except service.AccountError as e:
+        return render_template("auth/link_problem.html", message=str(e)), 410
+    existing = service.find_user(db, inv["email"])
+    if existing:
+        form = JoinForm()
+        mine = current_user.is_authenticated and current_user.id == existing["id"]
+        if mine and form.validate_on_submit():
+            try:
+                service.accept_invitation(db, token, "", None)
+            except service.AccountError as e:
+                return render_template("auth/link_problem.html", message=str(e)), 410
+            flash(f"You are now {service.ROLES[inv['role']].lower()}.", "success")
+            return redirect(url_for("main.home"))
+        return render_template(
+            "auth/join.html",
+            inv=inv,
+            form=form,
+            mine=mine,
+            role=service.ROLES[inv["role"]],
+        )
+    form = AcceptInvitationForm(name=inv["name"])
+    if form.validate_on_submit():
+        try:
+            user_id = service.accept_invitation(
+                db, token, form.name.data, form.password.data
+            )
+        except service.AccountError as e:
+            return render_template("auth/link_problem.html", message=str(e)), 410
+        login_user(service.load_account(db, user_id))
+        flash("Welcome to peerreview. Your account is ready.", "success")
+        return redirect(url_for("main.home"))
+    return render_template(
+        "auth/accept.html", form=form, inv=inv, role=service.ROLES[inv["role"]]
+    )
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token):
+    """Choose a new password through a reset link."""
+    db = get_db()
+    try:
+        inv = service.find_invitation(db, token, "reset")
+    except service.AccountError as e:
+        return render_template("auth/link_problem.html", message=str(e)), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.use_reset(db, token, form.password.data)
+        except service.AccountError as e:
+            return render_template("auth/link_problem.html", message=str(e)), 410
+        logout_user()
+        flash("Your password has been changed. Sign in with the new one.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, inv=inv)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; other sessions end."""
+    db = get_db()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = service.find_user(db, current_user.email)
+        if not check_password(user["password_hash"], form.current.data):
+            form.current.errors = ["Your current password is not right"]
+        else:
+            service.set_password(
+                db, current_user.id, form.password.data, actor_id=current_user.id
+            )
+            login_user(service.load_account(db, current_user.id))
+            flash(
+                "Your password has been changed. Other sessions have been signed out.",
+                "success",
+            )
+            return redirect(url_for("main.home"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/admin/accounts")
+@login_required
+def users():
+    """List every account (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    return render_template("auth/users.html", users=service.list_users(get_db()))
+
+
+def _load_user_or_404(db, uid):
+    row = list(db.query("SELECT * FROM users WHERE id = ?", [uid]))
+    if not row:
+        abort(404)
+    return row[0]
+
+
+@bp.route("/admin/accounts/<int:uid>")
+@login_required
+def user(uid):
+    """Show one account with its roles (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    db = get_db()
+    account = _load_user_or_404(db, uid)
+    return render_template(
+        "auth/user.html",
+        account=account,
+        roles=service.roles_of(db, uid),
+        role_names=service.ROLES,
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/admin/accounts/<int:uid>/reset", methods=["POST"])
+@login_required
+def issue_reset(uid):
+    """Issue a single-use password-reset link (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    db = get_db()
+    account = _load_user_or_404(db, uid)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    token = service.create_reset(db, uid, actor_id=current_user.id)
+    link = url_for("auth.reset", token=token, _external=True)
+    sent = mail.send_link(
+        current_app.config,
+        account["email"],
+        "Reset your peerreview password",
+        f"Use this link within {service.RESET_HOURS} hours to choose a new password:\n{link}",
+    )
+    return render_template(
+        "auth/link_issued.html",
+        link=link,
+        sent=sent,
+        account=account,
+        what="password-reset link",
+        lifetime=f"{service.RESET_HOURS} hours",
+    )
+
+
+@bp.route("/admin/accounts/<int:uid>/active", methods=["POST"])
+@login_required
+def toggle_active(uid):
+    """Disable or re-enable an account (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    db = get_db()
+    account = _load_user_or_404(db, uid)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if uid == current_user.id:
+        flash("You cannot disable your own account.")
+        return redirect(url_for("auth.user", uid=uid))
+    service.set_active(db, uid, not account["active"], actor_id=current_user.id)
+    flash(
+        f"{account['name']}'s account is {'enabled' if not account['active'] else 'disabled'}.",
+        "success",
+    )
+    return redirect(url_for("auth.user", uid=uid))

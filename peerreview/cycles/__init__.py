@@ -1,0 +1,1 @@
+"""Cycles: one run of one instrument for one team, and its responses."""

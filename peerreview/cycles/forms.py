@@ -1,0 +1,161 @@
+"""Forms for cycles. Rating forms are built at run time from the snapshot.
+
+Each scale kind maps to an item type in ITEM_TYPES; a new kind of item is a
+new entry there, never a hand-written form per instrument.
+"""
+
+import functools
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..formtools import options
+from .service import MAX_TEXT, SPECIAL
+
+ITEM_TYPES = {}
+
+
+def item_type(*kinds):
+    """Register a builder of the answer field for scales of these kinds."""
+
+    def register(builder):
+        for kind in kinds:
+            ITEM_TYPES[kind] = builder
+        return builder
+
+    return register
+
+
+def answer_choices(scale: dict) -> list[tuple[str, str]]:
+    """Return (code, label) for every answer a scale allows, in order."""
+    pairs = [(p["code"], p["label"]) for p in scale["points"]]
+    if scale.get("not_applicable"):
+        pairs.append(("na", SPECIAL["na"]))
+    if scale.get("no_evidence"):
+        pairs.append(("ne", SPECIAL["ne"]))
+    return pairs
+
+
+@item_type("agreement", "letter", "yes_no", "custom")
+def scale_choice(item: dict, scale: dict):
+    """One choice on an ordered scale."""
+    return RadioField(
+        item["statement"],
+        choices=options(answer_choices(scale)),
+        validators=[Optional()],
+        validate_choice=True,
+    )
+
+
+@item_type("maturity")
+def rubric_choice(item: dict, scale: dict):
+    """One level of a rubric, each level described for this item."""
+    return RadioField(
+        item["statement"],
+        choices=options(answer_choices(scale)),
+        validators=[Optional()],
+        description=item.get("guidance") or "",
+        render_kw={"descriptors": item.get("descriptors") or {}},
+    )
+
+
+def field_names(item_id: str) -> dict[str, str]:
+    return {
+        part: f"{item_id}__{part}"
+        for part in ("value", "comment", "evidence", "revision")
+    }
+
+
+@functools.lru_cache(maxsize=512)
+def _section_form_class(snapshot, section_id: str) -> type:
+    """Build one section's form class once per snapshot (snapshots never change)."""
+    scale = snapshot.scale
+    section = next(s for s in snapshot.sections if s["id"] == section_id)
+
+    class SectionForm(FlaskForm):
+        pass
+
+    for item in section["items"]:
+        names = field_names(item["id"])
+        builder = ITEM_TYPES.get(scale["kind"], scale_choice)
+        setattr(SectionForm, names["value"], builder(item, scale))
+        setattr(
+            SectionForm,
+            names["comment"],
+            TextAreaField("Comment", validators=[Length(max=MAX_TEXT)]),
+        )
+        setattr(
+            SectionForm,
+            names["evidence"],
+            TextAreaField("Evidence", validators=[Length(max=MAX_TEXT)]),
+        )
+        setattr(SectionForm, names["revision"], HiddenField())
+    return SectionForm
+
+
+def section_form(snapshot, section: dict, answers: dict, formdata=None) -> FlaskForm:
+    """Build the form for one section, filled with the respondent's answers."""
+    data = {}
+    for item in section["items"]:
+        names = field_names(item["id"])
+        answer = answers.get(item["id"]) or {}
+        data[names["value"]] = answer.get("value")
+        data[names["comment"]] = answer.get("comment") or ""
+        data[names["evidence"]] = answer.get("evidence") or ""
+        data[names["revision"]] = str(answer.get("revision") or 0)
+    return _section_form_class(snapshot, section["id"])(formdata=formdata, data=data)
+
+
+class OpenCycleForm(FlaskForm):
+    instrument = SelectField(
+        "Instrument", validators=[DataRequired("Choose an instrument")]
+    )
+    respondents = SelectMultipleField(
+        "Who will rate",
+        coerce=int,
+        description="Each person rates every item alone before the team meets.",
+    )
+    closes_on = DateField(
+        "Closing date",
+        validators=[Optional()],
+        description="Ratings stay open until the lead moves the cycle to moderation.",
+    )
+    anonymous = RadioField(
+        "At moderation, show individual ratings",
+        choices=options(
+            [("named", "With names"), ("anonymous", "Anonymously, as letters")]
+        ),
+        default="anonymous",
+        validators=[DataRequired("Choose how individual ratings are shown")],
+    )
+
+    def validate_respondents(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one person to rate")
+
+
+class StateForm(FlaskForm):
+    to = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(
+        "Reason for reopening",
+        validators=[Length(max=1000, message="The reason is 1,000 characters at most")],
+    )
+
+
+class AgreeForm(FlaskForm):
+    value = RadioField("Agreed score", validators=[Optional()])
+    rationale = TextAreaField(
+        "Rationale",
+        description="Why the team agreed this score: the evidence it weighed.",
+        validators=[Length(max=MAX_TEXT)],
+    )
+    defer = BooleanField("Defer this item (say why in the rationale)")

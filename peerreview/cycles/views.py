@@ -1,0 +1,392 @@
+"""Pages for cycles: opening, rating with autosave, moderation."""
+
+import logging
+import string
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from .. import audit, catalogue
+from .. import permissions as perm
+from ..db import get_db
+from ..formtools import options
+from ..organisations import service as orgs
+from ..organisations.views import load_team
+from ..scoring import score_item
+from . import service
+from .forms import AgreeForm, OpenCycleForm, StateForm, answer_choices, section_form
+
+bp = Blueprint("cycles", __name__)
+log = logging.getLogger(__name__)
+
+
+def load_cycle(db, cid: int) -> dict:
+    """Return a cycle or 404."""
+    cycle = service.get_cycle(db, cid)
+    if cycle is None:
+        abort(404)
+    return cycle
+
+
+@bp.route("/teams/<int:tid>/cycles/new", methods=["GET", "POST"])
+@login_required
+def new(tid):
+    """Create a self-evaluation cycle for a team (team lead)."""
+    db = get_db()
+    team = load_team(db, tid)
+    perm.require(perm.can_open_cycle(current_user, team), hide=True)
+    instruments = catalogue.available(db, team["partnership_ids"])
+    members = orgs.members_of(db, "team", tid)
+    form = OpenCycleForm()
+    form.instrument.choices = options(
+        [("", "Choose an instrument")]
+        + [(i.id, f"{i.title} ({i.item_count} items)") for i in instruments]
+    )
+    form.respondents.choices = options((m["id"], m["name"]) for m in members)
+    if request.method == "GET":
+        form.respondents.data = [m["id"] for m in members]
+    if form.validate_on_submit():
+        instrument = catalogue.find(db, form.instrument.data, team["partnership_ids"])
+        if instrument is None:
+            form.instrument.errors = ["Choose an instrument"]
+        else:
+            cid = service.create_cycle(
+                db,
+                instrument=instrument,
+                team_id=tid,
+                respondent_ids=form.respondents.data,
+                closes_on=form.closes_on.data.isoformat()
+                if form.closes_on.data
+                else None,
+                anonymous=form.anonymous.data == "anonymous",
+                actor_id=current_user.id,
+            )
+            flash(
+                "The cycle has been created as a draft. Open it when you are ready.",
+                "success",
+            )
+            return redirect(url_for("cycles.show", cid=cid))
+    return render_template("cycles/new.html", form=form, team=team)
+
+
+@bp.route("/cycles/<int:cid>")
+@login_required
+def show(cid):
+    """The cycle's page: completion for the lead, the way in for respondents."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_view_cycle(current_user, cycle), hide=True)
+    leading = perm.can_lead_cycle(current_user, cycle)
+    return render_template(
+        "cycles/show.html",
+        cycle=cycle,
+        leading=leading,
+        labels=service.STATE_LABELS,
+        completion=service.completion(db, cycle) if leading else None,
+        unresolved=len(service.unresolved_items(db, cycle))
+        if cycle["state"] == "moderation"
+        else None,
+        log=audit.entries(db, "cycle", cid, limit=50) if leading else [],
+        form=StateForm(),
+        rate_url=url_for("cycles.rate", cid=cid, _external=True),
+        closes=service.closes_label(cycle["closes_on"]),
+    )
+
+
+@bp.route("/cycles/<int:cid>/state", methods=["POST"])
+@login_required
+def change_state(cid):
+    """Open, move to moderation, mark agreed, close or reopen (cycle lead)."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_lead_cycle(current_user, cycle), hide=True)
+    form = StateForm()
+    if form.validate_on_submit():
+        try:
+            service.transition(
+                db,
+                cycle,
+                form.to.data,
+                actor_id=current_user.id,
+                reason=form.reason.data or "",
+            )
+            flash(
+                f"The cycle is now: {service.STATE_LABELS[cycle['state']]}.", "success"
+            )
+        except service.CycleError as e:
+            flash(str(e))
+    return redirect(url_for("cycles.show", cid=cid))
+
+
+def _rating_context(db, cycle, answers, forms=None, errors=None):
+    snap = cycle["snapshot"]
+    forms = forms or {}
+    sections = []
+    for section in snap.sections:
+        form = forms.get(section["id"]) or section_form(snap, section, answers)
+        sections.append({"section": section, "form": form})
+    answered = sum(1 for a in answers.values() if a.get("value"))
+    return dict(
+        cycle=cycle,
+        sections=sections,
+        answered=answered,
+        total=len(snap.item_ids),
+        descriptors=snap.scale["kind"] == "maturity",
+        choices=answer_choices(snap.scale),
+        closes=service.closes_label(cycle["closes_on"]),
+        submitted=_submitted_at(db, cycle, current_user.id),
+        errors=errors or [],
+        editable=cycle["state"] == "open",
+    )
+
+
+def _submitted_at(db, cycle, user_id):
+    row = db.execute(
+        "SELECT submitted_at FROM cycle_respondents WHERE cycle_id = ? AND user_id = ?",
+        [cycle["id"], user_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+@bp.route("/cycles/<int:cid>/rate")
+@login_required
+def rate(cid):
+    """The rating page: every item, section by section, with the respondent's answers."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_rate(current_user, cycle), hide=True)
+    answers = service.my_answers(db, cid, current_user.id)
+    return render_template("cycles/rate.html", **_rating_context(db, cycle, answers))
+
+
+@bp.route("/cycles/<int:cid>/rate/<section_id>", methods=["POST"])
+@login_required
+def save_section(cid, section_id):
+    """Save one section's answers without JavaScript."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_rate(current_user, cycle), hide=True)
+    snap = cycle["snapshot"]
+    section = next((s for s in snap.sections if s["id"] == section_id), None)
+    if section is None:
+        abort(404)
+    answers = service.my_answers(db, cid, current_user.id)
+    form = section_form(snap, section, answers, formdata=request.form)
+    errors = []
+    if not form.validate():
+        errors = [
+            (form[name].id, message)
+            for name, messages in form.errors.items()
+            for message in messages
+        ]
+    else:
+        for item in section["items"]:
+            prefix = item["id"] + "__"
+            new = {
+                "value": form[prefix + "value"].data or None,
+                "comment": form[prefix + "comment"].data or "",
+                "evidence": form[prefix + "evidence"].data or "",
+            }
+            old = answers.get(item["id"]) or {
+                "value": None,
+                "comment": "",
+                "evidence": "",
+            }
+            if all((old.get(k) or None) == (v or None) for k, v in new.items()):
+                continue
+            try:
+                base = int(form[prefix + "revision"].data or 0)
+                service.save_answer(
+                    db, cycle, current_user.id, item["id"], base_revision=base, **new
+                )
+            except ValueError as e:
+                errors.append((form[prefix + "value"].id + "-0", str(e)))
+    if errors:
+        log.warning("refused section save on cycle %s by %s", cid, current_user.id)
+        answers = service.my_answers(db, cid, current_user.id)
+        fresh = section_form(snap, section, answers)
+        context = _rating_context(db, cycle, answers, {section_id: fresh}, errors)
+        return render_template("cycles/rate.html", **context), 400
+    flash(f"Your answers to “{section['title']}” are saved.", "success")
+    return redirect(url_for("cycles.rate", cid=cid) + f"#section-{section_id}")
+
+
+@bp.route("/cycles/<int:cid>/answers", methods=["POST"])
+@login_required
+def save_answer(cid):
+    """Save one answer in the background (JSON); refuse stale or invalid saves."""
+    db = get_db()
+    cycle = service.get_cycle(db, cid)
+    if cycle is None or not perm.can_rate(current_user, cycle):
+        log.warning("refused answer for cycle %s by user %s", cid, current_user.id)
+        return jsonify(error="This cycle was not found."), 404
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("item_id"), str):
+        return jsonify(error="The answer could not be read."), 400
+    try:
+        saved = service.save_answer(
+            db,
+            cycle,
+            current_user.id,
+            body["item_id"],
+            value=_text(body.get("value")),
+            comment=_text(body.get("comment")),
+            evidence=_text(body.get("evidence")),
+            base_revision=int(body.get("revision") or 0),
+        )
+    except service.StaleAnswer as e:
+        return jsonify(error=str(e), current=e.current), 409
+    except (service.CycleError, ValueError, TypeError) as e:
+        log.warning(
+            "refused answer for cycle %s by user %s: %s", cid, current_user.id, e
+        )
+        return jsonify(error=str(e)), 422
+    return jsonify(
+        saved=True, revision=saved["revision"], updated_at=saved["updated_at"]
+    )
+
+
+def _text(value):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise service.CycleError("The answer could not be read.")
+    return value
+
+
+@bp.route("/csrf-token")
+@login_required
+def csrf_token():
+    """Give the autosave script a fresh CSRF token for a long session."""
+    return jsonify(token=generate_csrf())
+
+
+@bp.route("/cycles/<int:cid>/submit", methods=["POST"])
+@login_required
+def submit(cid):
+    """Submit one's ratings once every item is answered."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_rate(current_user, cycle), hide=True)
+    try:
+        service.submit(db, cycle, current_user.id)
+    except service.CycleError as e:
+        answers = service.my_answers(db, cid, current_user.id)
+        context = _rating_context(db, cycle, answers, errors=[("submit", str(e))])
+        return render_template("cycles/rate.html", **context), 400
+    flash(
+        "Your ratings are submitted. You can still change them until moderation starts.",
+        "success",
+    )
+    return redirect(url_for("main.home"))
+
+
+def moderation_items(db, cycle) -> list[dict]:
+    """Return items in order of disagreement, with ratings shown as the cycle chose."""
+    snap = cycle["snapshot"]
+    answers = service.all_answers(db, cycle)
+    agreed = service.agreed_scores(db, cycle["id"])
+    history = service.agreed_history(db, cycle["id"])
+    people = sorted({a["respondent_id"] for a in answers} | cycle["respondent_ids"])
+    letters = {uid: _letter(n) for n, uid in enumerate(people)}
+    by_item: dict[str, list] = {i: [] for i in snap.item_ids}
+    for a in answers:
+        if a["item_id"] in by_item:
+            by_item[a["item_id"]].append(a)
+    items = []
+    for position, item_id in enumerate(snap.item_ids):
+        item = snap.items[item_id]
+        rows = by_item[item_id]
+        figures = score_item(item, snap.scale, [r["value"] for r in rows])
+        who = [
+            {
+                "who": letters[r["respondent_id"]]
+                if cycle["anonymous"]
+                else r["respondent_name"],
+                "label": snap.label(r["value"]) if r["value"] else "Not answered",
+                "comment": r["comment"],
+                "evidence": r["evidence"],
+            }
+            for r in sorted(rows, key=lambda r: letters[r["respondent_id"]])
+        ]
+        items.append(
+            {
+                "item": item,
+                "position": position,
+                "figures": figures,
+                "ratings": who,
+                "agreed": agreed.get(item_id),
+                "history": history.get(item_id, []),
+            }
+        )
+    items.sort(
+        key=lambda x: (
+            -(x["figures"]["range"] or 0),
+            -(x["figures"]["sd"] or 0),
+            x["position"],
+        )
+    )
+    return items
+
+
+def _letter(n: int) -> str:
+    letters = string.ascii_uppercase
+    return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
+
+
+@bp.route("/cycles/<int:cid>/moderate")
+@login_required
+def moderate(cid):
+    """The moderation meeting: items by disagreement, recording agreed scores."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_view_moderation(current_user, cycle), hide=True)
+    leading = perm.can_lead_cycle(current_user, cycle)
+    choices = answer_choices(cycle["snapshot"].scale)
+    return render_template(
+        "cycles/moderate.html",
+        cycle=cycle,
+        items=moderation_items(db, cycle),
+        leading=leading and cycle["state"] == "moderation",
+        choices=choices,
+        scale=cycle["snapshot"].scale,
+        labels=service.STATE_LABELS,
+    )
+
+
+@bp.route("/cycles/<int:cid>/agree/<item_id>", methods=["POST"])
+@login_required
+def agree(cid, item_id):
+    """Record the team's agreed score for one item, or defer it (cycle lead)."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_lead_cycle(current_user, cycle), hide=True)
+    form = AgreeForm()
+    form.value.choices = options(answer_choices(cycle["snapshot"].scale))
+    if not form.validate_on_submit():
+        flash("The agreed score could not be read. Choose a score and try again.")
+    else:
+        try:
+            service.record_agreed(
+                db,
+                cycle,
+                item_id,
+                value=form.value.data or None,
+                rationale=form.rationale.data or "",
+                deferred=form.defer.data,
+                actor_id=current_user.id,
+            )
+            flash("Saved.", "success")
+        except service.CycleError as e:
+            flash(str(e))
+    return redirect(url_for("cycles.moderate", cid=cid) + f"#item-{item_id}")

@@ -1,0 +1,124 @@
+"""The one place that opens SQLite connections, and the database CLI."""
+
+import contextlib
+import datetime
+import logging
+import pathlib
+import sqlite3
+import sys
+import threading
+
+import click
+from flask import current_app, g
+from flask.cli import AppGroup
+from sqlite_utils import Database
+
+log = logging.getLogger(__name__)
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+_write_lock = threading.RLock()
+
+
+def _migrations():
+    """Return the project's Migrations set (migrations/ sits beside the package)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from migrations.migrations import migrations
+
+    return migrations
+
+
+def connect(path) -> Database:
+    """Open a database with the project's pragmas set."""
+    # isolation_level=None: no implicit BEGIN from the sqlite3 module, so every
+    # transaction is one we opened on purpose (atomic() or immediate()).
+    conn = sqlite3.connect(
+        str(path), timeout=5.0, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return Database(conn)
+
+
+@contextlib.contextmanager
+def immediate(db: Database):
+    """Run a read-then-write transaction that takes the write lock up front.
+
+    A plain BEGIN (what sqlite-utils' atomic() issues) upgrades its read lock
+    when it first writes and fails with "database is locked" under
+    concurrent writers; BEGIN IMMEDIATE waits for the lock instead. Nested
+    use becomes a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    # Threads of one process queue here rather than in SQLite's busy handler,
+    # whose growing sleeps would add tens of milliseconds to a waiting save.
+    with _write_lock:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        else:
+            db.conn.execute("COMMIT")
+
+
+# One connection per thread, kept across requests: opening one costs more
+# than a whole answer save, and closing the last one checkpoints and deletes
+# the WAL file, which the next request then has to create again.
+_local = threading.local()
+
+
+def get_db() -> Database:
+    """Return this thread's connection to the app's database."""
+    if "db" not in g:
+        path = current_app.config["DATABASE"]
+        db = getattr(_local, "db", None)
+        if db is None or _local.path != path:
+            if db is not None:
+                db.conn.close()
+            _local.db, _local.path = db, path = connect(path), path
+        g.db = db
+    return g.db
+
+
+def close_db(exc=None):
+    """End the request: never leave a transaction open on the kept connection."""
+    db = g.pop("db", None)
+    if db is not None and db.conn.in_transaction:
+        db.conn.execute("ROLLBACK")
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    migrations = _migrations()
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+def now() -> str:
+    """Return the current UTC time as an ISO string (second precision)."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+db_cli = AppGroup("db", help="Manage the database.")
+
+
+@db_cli.command("migrate")
+def migrate_command():
+    """Apply pending migrations to the configured database."""
+    db = connect(current_app.config["DATABASE"])
+    applied = migrate(db)
+    click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")
+
+
+def init_app(app):
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(db_cli)

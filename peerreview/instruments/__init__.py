@@ -1,0 +1,51 @@
+"""Instruments: the checklists and rubrics that schools rate themselves against."""
+
+from .loader import (
+    InstrumentInvalid,
+    Library,
+    Problem,
+    check_paths,
+    check_version_change,
+    load_file,
+    parse_text,
+)
+from .schema import (
+    NO_EVIDENCE,
+    NOT_APPLICABLE,
+    Action,
+    Band,
+    Instrument,
+    Item,
+    Point,
+    Priority,
+    Scale,
+    Scoring,
+    Section,
+    Source,
+    Tag,
+    content_hash,
+)
+
+__all__ = [
+    "NO_EVIDENCE",
+    "NOT_APPLICABLE",
+    "Action",
+    "Band",
+    "Instrument",
+    "InstrumentInvalid",
+    "Item",
+    "Library",
+    "Point",
+    "Priority",
+    "Problem",
+    "Scale",
+    "Scoring",
+    "Section",
+    "Source",
+    "Tag",
+    "check_paths",
+    "check_version_change",
+    "content_hash",
+    "load_file",
+    "parse_text",
+]

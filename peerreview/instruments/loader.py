@@ -1,0 +1,621 @@
+"""Read instrument files, and say exactly where a broken one goes wrong."""
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .schema import Instrument, Loc, line_at
+
+logger = logging.getLogger(__name__)
+
+MAX_BYTES = 1_000_000
+# Deep enough for the format (about eight levels) with room to spare; PyYAML
+# composes recursively, so unbounded nesting would exhaust the stack.
+MAX_DEPTH = 40
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an instrument file, located at a line."""
+
+    file: str
+    line: int
+    item_id: str | None
+    message: str
+
+    def __str__(self) -> str:
+        """Return the one-line form `file:line: item id: message` (`-` for no item)."""
+        text = f"{self.file}:{self.line}: {self.item_id or '-'}: {self.message}"
+        # Keys and values come from the file; keep the promise of one line.
+        return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+class InstrumentInvalid(Exception):
+    """An instrument file that cannot be used, with every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def parse_text(text: str, filename: str) -> Instrument:
+    """Parse and validate one instrument document, or raise InstrumentInvalid."""
+    try:
+        return _parse(text, filename)
+    except InstrumentInvalid:
+        raise
+    except Exception as error:
+        # The contract is that callers only ever see InstrumentInvalid; a new
+        # kind of fault must still come out as a located problem.
+        logger.exception("unexpected error reading %s", filename)
+        raise InstrumentInvalid(
+            [Problem(filename, 1, None, f"internal error while reading: {error!r}")]
+        ) from error
+
+
+def load_file(path: str | os.PathLike[str]) -> Instrument:
+    """Read and validate one instrument file, or raise InstrumentInvalid."""
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as error:
+        raise InstrumentInvalid(
+            [Problem(name, 1, None, f"cannot read: {error.strerror}")]
+        ) from None
+    if len(raw) > MAX_BYTES:
+        raise InstrumentInvalid(
+            [Problem(name, 1, None, f"file is larger than {MAX_BYTES} bytes")]
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise InstrumentInvalid(
+            [Problem(name, line, None, f"not valid UTF-8 (byte {error.start})")]
+        ) from None
+    return parse_text(text, name)
+
+
+def check_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Problem]:
+    """Return every problem in these files and folders of instruments."""
+    problems: list[Problem] = []
+    first_file_of_id: dict[str, str] = {}
+    for path in _expand(paths):
+        try:
+            instrument = load_file(path)
+        except InstrumentInvalid as invalid:
+            problems.extend(invalid.problems)
+            continue
+        if instrument.id in first_file_of_id:
+            problems.append(_duplicate_id(instrument, first_file_of_id[instrument.id]))
+        else:
+            first_file_of_id[instrument.id] = instrument.filename
+    return problems
+
+
+def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Return the files named, with each folder replaced by its *.yaml files."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    return files
+
+
+def _duplicate_id(instrument: Instrument, other_file: str) -> Problem:
+    return Problem(
+        instrument.filename,
+        instrument.line_of(("id",)),
+        None,
+        f"instrument id {instrument.id!r} is already used by {other_file}",
+    )
+
+
+class Library:
+    """The instruments in one folder, reloaded when a file changes."""
+
+    def __init__(self, folder: str | os.PathLike[str]):
+        self.folder = Path(folder)
+        self.problems: list[Problem] = []
+        self._by_id: dict[str, Instrument] = {}
+        self._stamp: tuple[tuple[str, int, int], ...] | None = None
+        self._lock = threading.Lock()
+        self._refresh()
+
+    def all(self) -> list[Instrument]:
+        """Return every valid instrument, sorted by title."""
+        self._refresh()
+        return sorted(self._by_id.values(), key=lambda i: (i.title.casefold(), i.id))
+
+    def get(self, instrument_id: str) -> Instrument | None:
+        """Return the instrument with this id, or None."""
+        self._refresh()
+        return self._by_id.get(instrument_id)
+
+    def __contains__(self, instrument_id: object) -> bool:
+        """Return whether an instrument with this id is loaded."""
+        self._refresh()
+        return instrument_id in self._by_id
+
+    def __len__(self) -> int:
+        """Return the number of valid instruments."""
+        self._refresh()
+        return len(self._by_id)
+
+    def _files(self) -> list[Path]:
+        try:
+            return sorted(self.folder.glob("*.yaml"))
+        except OSError:
+            return []
+
+    def _current_stamp(self, files: list[Path]) -> tuple[tuple[str, int, int], ...]:
+        stamp = []
+        for path in files:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            stamp.append((path.name, stat.st_mtime_ns, stat.st_size))
+        return tuple(stamp)
+
+    def _refresh(self) -> None:
+        """Reload every file when any file was added, removed or changed."""
+        files = self._files()
+        stamp = self._current_stamp(files)
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            if stamp == self._stamp:
+                return
+            by_id: dict[str, Instrument] = {}
+            problems: list[Problem] = []
+            for path in files:
+                try:
+                    instrument = load_file(path)
+                except InstrumentInvalid as invalid:
+                    problems.extend(invalid.problems)
+                    continue
+                if instrument.id in by_id:
+                    problems.append(
+                        _duplicate_id(instrument, by_id[instrument.id].filename)
+                    )
+                    continue
+                by_id[instrument.id] = instrument
+            for problem in problems:
+                logger.error("%s", problem)
+            logger.info("loaded %s instruments from %s", len(by_id), self.folder)
+            self._by_id, self.problems, self._stamp = by_id, problems, stamp
+
+
+# --- parsing -------------------------------------------------------------
+
+
+def _parse(text: str, filename: str) -> Instrument:
+    if not isinstance(text, str):
+        raise InstrumentInvalid(
+            [Problem(filename, 1, None, "the document is not text")]
+        )
+    if len(text) > MAX_BYTES:
+        raise InstrumentInvalid(
+            [
+                Problem(
+                    filename, 1, None, f"document is longer than {MAX_BYTES} characters"
+                )
+            ]
+        )
+    _check_events(text, filename)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise InstrumentInvalid([_yaml_problem(error, text, filename)]) from None
+    if root is None:
+        raise InstrumentInvalid([Problem(filename, 1, None, "the file is empty")])
+    lines = _line_map(root)
+    problems = _duplicate_keys(root, filename)
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                filename, 1, None, "the document must be a mapping of keys to values"
+            )
+        )
+        raise InstrumentInvalid(problems)
+
+    reference_errors: list[tuple[Loc, str | None, str]] = []
+    try:
+        instrument = Instrument.model_validate(
+            data, context={"reference_errors": reference_errors}
+        )
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            loc = tuple(detail["loc"])
+            problems.append(
+                Problem(
+                    filename,
+                    line_at(lines, loc),
+                    _item_id_at(data, loc),
+                    _describe(loc, detail["msg"], dict(detail)),
+                )
+            )
+        raise InstrumentInvalid(_sorted(problems)) from None
+    for loc, item_id, message in reference_errors:
+        problems.append(
+            Problem(filename, line_at(lines, loc), item_id, _describe(loc, message))
+        )
+    if problems:
+        raise InstrumentInvalid(_sorted(problems))
+    instrument._filename = filename
+    instrument._lines = lines
+    return instrument
+
+
+def _check_events(text: str, filename: str) -> None:
+    """Refuse syntax errors, aliases and deep nesting before composing."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise InstrumentInvalid(
+                    [
+                        Problem(
+                            filename,
+                            event.start_mark.line + 1,
+                            None,
+                            # Aliases can expand a small file into a huge
+                            # document; instruments have no need of them.
+                            "aliases (*name) are not allowed; write the value out",
+                        )
+                    ]
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InstrumentInvalid(
+                        [
+                            Problem(
+                                filename,
+                                event.start_mark.line + 1,
+                                None,
+                                f"nested more than {MAX_DEPTH} levels deep",
+                            )
+                        ]
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError as error:
+        raise InstrumentInvalid([_yaml_problem(error, text, filename)]) from None
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str, filename: str) -> Problem:
+    """Turn a PyYAML error into a located problem."""
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text[: error.position].count("\n") + 1
+        return Problem(
+            filename,
+            line,
+            None,
+            f"character U+{error.character:04X} is not allowed in YAML",
+        )
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return Problem(filename, 1, None, f"YAML error: {error}")
+    mark = error.problem_mark or error.context_mark
+    parts = []
+    if error.context:
+        started = error.context_mark
+        where = (
+            f" (from line {started.line + 1})"
+            if started and started is not mark
+            else ""
+        )
+        parts.append(f"{error.context}{where}")
+    if error.problem:
+        parts.append(error.problem)
+    line = mark.line + 1 if mark is not None else 1
+    return Problem(
+        filename, line, None, f"YAML syntax error: {', '.join(parts) or error}"
+    )
+
+
+def _line_map(root: yaml.Node) -> dict[tuple[str, ...], int]:
+    """Return the 1-based line of every location, its parts as strings."""
+    lines: dict[tuple[str, ...], int] = {}
+    # Iterative, so that no document shape can exhaust the stack.
+    stack: list[tuple[tuple[str, ...], yaml.Node]] = [((), root)]
+    while stack:
+        loc, node = stack.pop()
+        lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    child = loc + (key.value,)
+                    # A key's own line, for faults in the key itself.
+                    lines.setdefault(child + ("[key]",), key.start_mark.line + 1)
+                    # A value on a line of its own still belongs to its key.
+                    if isinstance(value, yaml.ScalarNode):
+                        lines.setdefault(child, value.start_mark.line + 1)
+                    else:
+                        lines.setdefault(child, key.start_mark.line + 1)
+                    stack.append((child, value))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, value in enumerate(node.value):
+                stack.append((loc + (str(index),), value))
+    return lines
+
+
+def _duplicate_keys(root: yaml.Node, filename: str) -> list[Problem]:
+    """Return a problem for every key given twice in one mapping."""
+    problems: list[Problem] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        problems.append(
+                            Problem(
+                                filename,
+                                key.start_mark.line + 1,
+                                None,
+                                f"key {key.value!r} is given twice; YAML keeps only the last",
+                            )
+                        )
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return problems
+
+
+def _item_id_at(data: dict, loc: Loc) -> str | None:
+    """Return the id of the item that `loc` points into, if there is one."""
+    if len(loc) >= 4 and loc[0] == "sections" and loc[2] == "items":
+        try:
+            item = data["sections"][loc[1]]["items"][loc[3]]
+        except (KeyError, IndexError, TypeError):
+            return None
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            return item["id"]
+    return None
+
+
+_PLAIN = re.compile(r"^[\w-]+$")
+
+# Plain words for the patterns in the schema, instead of the regex itself.
+_PATTERN_WORDS = {
+    "^[a-z0-9]+(-[a-z0-9]+)*$": "must be a lowercase slug: a-z, 0-9 and single hyphens",
+    "^[A-Za-z0-9+-]{1,16}$": "must be a short code of letters, digits, + or -",
+    "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$": "must be MAJOR.MINOR.PATCH, such as 1.0.0",
+}
+
+
+def _describe(loc: Loc, message: str, detail: dict | None = None) -> str:
+    """Return the message in plain words, prefixed with the path it applies to."""
+    path = ".".join(_path_part(part) for part in loc if part != "[key]")
+    if loc and loc[-1] == "[key]":
+        path += " (key)"
+    kind = (detail or {}).get("type")
+    if kind == "extra_forbidden":
+        message = "unknown key"
+    elif kind == "string_pattern_mismatch":
+        pattern = str((detail or {}).get("ctx", {}).get("pattern", ""))
+        message = _PATTERN_WORDS.get(pattern, message)
+    elif kind == "value_error":
+        message = message.removeprefix("Value error, ")
+    return f"{path}: {message}" if path else message
+
+
+def _path_part(part: str | int) -> str:
+    """Return one step of a path, quoted when it is not a plain key."""
+    if isinstance(part, int) or _PLAIN.match(part):
+        return str(part)
+    return repr(part)
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: p.line)
+
+
+# --- version changes -----------------------------------------------------
+
+PATCH, MINOR, MAJOR = 1, 2, 3
+_LEVEL = {PATCH: "PATCH", MINOR: "MINOR", MAJOR: "MAJOR"}
+
+# (level the change needs, location in the new file, item id, what changed)
+Change = tuple[int, Loc, str | None, str]
+
+
+def check_version_change(old: dict, new: Instrument) -> list[Problem]:
+    """Return problems with `new`'s version, given the snapshot it replaces."""
+
+    def at(loc: Loc, item_id: str | None, message: str) -> Problem:
+        return Problem(new.filename, new.line_of(loc), item_id, message)
+
+    try:
+        before = Instrument.model_validate(old)
+    except ValidationError:
+        return [at(("version",), None, "the previous version's snapshot is not valid")]
+    if before.id != new.id:
+        return [
+            at(
+                ("id",),
+                None,
+                f"the previous snapshot is of {before.id!r}, not {new.id!r}",
+            )
+        ]
+    changes = _changes(before, new)
+    if not changes:
+        return []
+    old_version, new_version = _semver(before.version), _semver(new.version)
+    if new_version <= old_version:
+        level, _, item_id, what = max(changes, key=lambda change: change[0])
+        return [
+            at(
+                ("version",),
+                None,
+                f"the content changed but version {new.version} is not above "
+                f"{before.version} (a {_LEVEL[level]} change is needed: {what})",
+            )
+        ]
+    if new_version[0] > old_version[0]:
+        bump = MAJOR
+    elif new_version[1] > old_version[1]:
+        bump = MINOR
+    else:
+        bump = PATCH
+    problems = [
+        at(
+            loc,
+            item_id,
+            f"{what}: needs a {_LEVEL[level]} version change, but "
+            f"{before.version} -> {new.version} is {_LEVEL[bump]}",
+        )
+        for level, loc, item_id, what in changes
+        if level > bump
+    ]
+    if bump == MAJOR:
+        problems += [at(*reuse) for reuse in _reused_ids(before, new)]
+    return sorted(problems, key=lambda p: p.line)
+
+
+def _semver(version: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(part) for part in version.split("."))
+    return major, minor, patch
+
+
+def _item_locs(instrument: Instrument) -> dict[str, tuple[Loc, str]]:
+    """Return each item's location and section id, by item id."""
+    return {
+        item.id: (("sections", s, "items", i), section.id)
+        for s, section in enumerate(instrument.sections)
+        for i, item in enumerate(section.items)
+    }
+
+
+def _scale_meaning(instrument: Instrument) -> tuple:
+    scale = instrument.scale
+    return scale.kind, tuple((p.code, p.value) for p in scale.points)
+
+
+def _changes(old: Instrument, new: Instrument) -> list[Change]:
+    """Return every difference between two versions, with the bump it needs."""
+    changes: list[Change] = []
+
+    def note(level: int, loc: Loc, item_id: str | None, what: str) -> None:
+        changes.append((level, loc, item_id, what))
+
+    for name in ("title", "purpose", "source"):
+        if getattr(old, name) != getattr(new, name):
+            note(PATCH, (name,), None, f"{name} reworded")
+    if old.audience != new.audience:
+        note(MAJOR, ("audience",), None, "audience changed")
+
+    if _scale_meaning(old) != _scale_meaning(new):
+        note(MAJOR, ("scale",), None, "scale kind, point codes or values changed")
+    elif [p.label for p in old.scale.points] != [p.label for p in new.scale.points]:
+        note(PATCH, ("scale", "points"), None, "scale labels reworded")
+    for name in ("not_applicable", "no_evidence"):
+        was, now = getattr(old.scale, name), getattr(new.scale, name)
+        if was != now:
+            note(
+                MINOR if now else MAJOR, ("scale", name), None, f"scale {name} changed"
+            )
+
+    for tag in new.tags.keys() - old.tags.keys():
+        note(MINOR, ("tags", tag), None, f"tag {tag!r} added")
+    for tag in old.tags.keys() - new.tags.keys():
+        note(MAJOR, ("tags",), None, f"tag {tag!r} removed")
+    for tag in new.tags.keys() & old.tags.keys():
+        if new.tags[tag] != old.tags[tag]:
+            note(PATCH, ("tags", tag), None, f"tag {tag!r} reworded")
+
+    old_sections = {section.id: section for section in old.sections}
+    new_section_ids = {section.id for section in new.sections}
+    for s, section in enumerate(new.sections):
+        before = old_sections.get(section.id)
+        if before is None:
+            note(MINOR, ("sections", s), None, f"section {section.id!r} added")
+        elif (before.title, before.description) != (section.title, section.description):
+            note(PATCH, ("sections", s), None, f"section {section.id!r} reworded")
+    for section_id in old_sections.keys() - new_section_ids:
+        note(MAJOR, ("sections",), None, f"section {section_id!r} removed")
+    if [s.id for s in old.sections if s.id in new_section_ids] != [
+        s.id for s in new.sections if s.id in old_sections
+    ]:
+        note(PATCH, ("sections",), None, "sections reordered")
+
+    changes += _item_changes(old, new)
+
+    for name in ("rollup", "bands", "priority", "min_answered_share"):
+        if getattr(old.scoring, name) != getattr(new.scoring, name):
+            note(MAJOR, ("scoring", name), None, f"scoring {name} changed")
+
+    if old.actions != new.actions:
+        if [a.items for a in old.actions] == [a.items for a in new.actions]:
+            note(PATCH, ("actions",), None, "suggested actions reworded")
+        else:
+            note(
+                MINOR,
+                ("actions",),
+                None,
+                "suggested actions added, removed or re-aimed",
+            )
+    return changes
+
+
+def _item_changes(old: Instrument, new: Instrument) -> list[Change]:
+    changes: list[Change] = []
+    old_locs, new_locs = _item_locs(old), _item_locs(new)
+    for item in new.items():
+        loc, section_id = new_locs[item.id]
+        before = old.item(item.id)
+        if before is None:
+            changes.append((MINOR, loc, item.id, "item added"))
+            continue
+        if old_locs[item.id][1] != section_id:
+            changes.append(
+                (MAJOR, loc, item.id, f"item moved to section {section_id!r}")
+            )
+        for name in ("weight", "reverse"):
+            if getattr(before, name) != getattr(item, name):
+                changes.append((MAJOR, loc + (name,), item.id, f"{name} changed"))
+        if before.tags != item.tags:
+            changes.append((MINOR, loc + ("tags",), item.id, "tags changed"))
+        for name in ("statement", "guidance", "evidence_prompts", "descriptors"):
+            if getattr(before, name) != getattr(item, name):
+                changes.append((PATCH, loc + (name,), item.id, f"{name} reworded"))
+    for item_id in old_locs.keys() - new_locs.keys():
+        changes.append((MAJOR, ("sections",), item_id, "item removed"))
+    return changes
+
+
+def _reused_ids(old: Instrument, new: Instrument) -> list[tuple[Loc, str, str]]:
+    """Return old item ids that a MAJOR version gives to a changed item."""
+    reused = []
+    old_locs = _item_locs(old)
+    scale_changed = _scale_meaning(old) != _scale_meaning(new)
+    for item_id, (loc, section_id) in _item_locs(new).items():
+        before = old.item(item_id)
+        if before is None:
+            continue
+        if (
+            scale_changed
+            or before != new.item(item_id)
+            or old_locs[item_id][1] != section_id
+        ):
+            reused.append(
+                (
+                    loc + ("id",),
+                    item_id,
+                    "a MAJOR version may not reuse the id of an item that changed; "
+                    "give the item a new id so old answers are not read against it",
+                )
+            )
+    return reused

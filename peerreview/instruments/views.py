@@ -1,0 +1,160 @@
+"""Pages of the instrument library: list, preview, download and upload."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from .. import catalogue
+from .. import permissions as perm
+from ..cycles.forms import answer_choices
+from ..db import get_db
+from ..organisations import service as orgs
+from .forms import PLATFORM, UploadForm
+from .uploads import MAX_UPLOAD_BYTES, UploadRefused, store_upload
+
+bp = Blueprint("instruments", __name__, url_prefix="/instruments")
+
+AUDIENCES = {
+    "school_leadership_team": "School leadership team",
+    "trust_board": "Trust board",
+    "partnership": "Partnership",
+}
+SCALE_KINDS = {
+    "agreement": "Agreement",
+    "maturity": "Maturity levels (a rubric)",
+    "letter": "Letter grades",
+    "yes_no": "Yes / In part / No",
+    "custom": "Custom scale",
+}
+
+
+@bp.app_template_filter("audience")
+def audience_label(code: str) -> str:
+    return AUDIENCES.get(code, code)
+
+
+@bp.app_template_filter("scale_kind")
+def scale_kind_label(code: str) -> str:
+    return SCALE_KINDS.get(code, code)
+
+
+def _member_ids(db) -> set[int]:
+    return catalogue.member_partnership_ids(db, current_user)
+
+
+def load_entry(db, instrument_id: str) -> catalogue.Entry:
+    """Return the latest version of an instrument, whoever owns it, or 404."""
+    found = catalogue.entry(db, instrument_id, everything=True)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("")
+@login_required
+def index():
+    """The library: every instrument this person may see, with its facts."""
+    db = get_db()
+    perm.require(perm.can_view_instrument_library(current_user))
+    admin = perm.is_admin(current_user)
+    entries = catalogue.entries(db, _member_ids(db), everything=admin)
+    return render_template(
+        "instruments/index.html",
+        entries=entries,
+        can_upload=perm.can_upload_instruments(current_user),
+        problems=catalogue.library().problems if admin else [],
+    )
+
+
+@bp.route("/<instrument_id>")
+@login_required
+def preview(instrument_id):
+    """A read-only preview that looks like the form a respondent sees."""
+    db = get_db()
+    found = load_entry(db, instrument_id)
+    perm.require(
+        perm.can_view_instrument(current_user, found.partnership_id, _member_ids(db)),
+        hide=True,
+    )
+    snapshot = found.instrument.snapshot()
+    actions: dict[str, list[str]] = {}
+    for action in snapshot["actions"]:
+        for item_id in action["items"]:
+            actions.setdefault(item_id, []).append(action["text"])
+    return render_template(
+        "instruments/preview.html",
+        entry=found,
+        instrument=snapshot,
+        choices=answer_choices(snapshot["scale"]),
+        descriptors=snapshot["scale"]["kind"] == "maturity",
+        actions=actions,
+        item_count=found.instrument.item_count,
+    )
+
+
+@bp.route("/<instrument_id>.yaml")
+@login_required
+def download(instrument_id):
+    """The instrument's YAML exactly as written (an upload's stored text)."""
+    db = get_db()
+    found = load_entry(db, instrument_id)
+    perm.require(
+        perm.can_view_instrument(current_user, found.partnership_id, _member_ids(db)),
+        hide=True,
+    )
+    try:
+        text = catalogue.yaml_text(db, found)
+    except (OSError, UnicodeDecodeError):
+        abort(404)
+    name = f"{found.id}-{found.instrument.version}.yaml"
+    return Response(
+        text.encode("utf-8"),
+        mimetype="text/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _owners(db) -> list[tuple[str, str]]:
+    """Return the (value, label) owners this person may upload for."""
+    owners = []
+    if perm.is_admin(current_user):
+        owners.append((PLATFORM, "Every partnership (platform-wide)"))
+    led = sorted(current_user.scopes("partnership_lead", "partnership"))
+    for partnership in orgs.list_partnerships(db, led) if led else []:
+        owners.append((str(partnership["id"]), f"{partnership['name']} only"))
+    return owners
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@login_required
+def upload():
+    """Upload a new instrument, or a new version of one (admins, partnership leads)."""
+    db = get_db()
+    perm.require(perm.can_upload_instruments(current_user))
+    form = UploadForm(_owners(db))
+    if form.validate_on_submit():
+        try:
+            stored = store_upload(
+                db,
+                catalogue.library(),
+                form.text,
+                form.filename,
+                partnership_id=form.partnership_id(),
+                actor_id=current_user.id,
+            )
+        except UploadRefused as refused:
+            form.file.errors = list(refused.messages)
+        else:
+            instrument = stored.instrument
+            flash(
+                f"{instrument.title} version {instrument.version} has been added"
+                + (
+                    f" (it follows version {stored.replaces})."
+                    if stored.replaces
+                    else "."
+                ),
+                "success",
+            )
+            return redirect(url_for("instruments.preview", instrument_id=instrument.id))
+    return render_template(
+        "instruments/upload.html", form=form, limit_kb=MAX_UPLOAD_BYTES // 1024
+    )

@@ -1,0 +1,78 @@
+"""The home page and the navigation every page shows."""
+
+from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from . import permissions as perm
+from .cycles import service as cycles
+from .db import get_db
+from .organisations import service as orgs
+
+bp = Blueprint("main", __name__)
+
+
+def _nav(user) -> list[tuple[str, str]]:
+    """Return (label, endpoint url) pairs this person's roles allow."""
+    items = [("Home", url_for("main.home"))]
+    if perm.can_manage_organisations(user):
+        items.append(("Organisations", url_for("orgs.admin_index")))
+        items.append(("Accounts", url_for("auth.users")))
+    for pid in sorted(user.scopes("partnership_lead", "partnership")):
+        items.append(("Partnership", url_for("orgs.partnership", pid=pid)))
+        break
+    # Peer review: school leaders review and are reviewed; leads run rounds.
+    if user.scopes("partnership_lead", "partnership") or user.scopes(
+        "team_lead", "team"
+    ) | user.scopes("team_member", "team"):
+        items.append(("Peer review", url_for("peer.hub")))
+    if perm.can_view_instrument_library(user):
+        items.append(("Instruments", url_for("instruments.index")))
+    return items
+
+
+def navigation():
+    """Template context: the navigation items for the signed-in person."""
+    if not current_user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for label, url in _nav(current_user):
+        active = request.path == url or (url != "/" and request.path.startswith(url))
+        items.append({"label": label, "url": url, "active": active})
+    return {"nav_items": items}
+
+
+@bp.route("/")
+@login_required
+def home():
+    """Show the signed-in person what they can do, organisation by organisation."""
+    db = get_db()
+    user = current_user
+    teams = [
+        orgs.get_team(db, tid)
+        for tid in sorted(
+            user.scopes("team_lead", "team") | user.scopes("team_member", "team")
+        )
+    ]
+    led = [
+        orgs.get_partnership(db, pid)
+        for pid in sorted(user.scopes("partnership_lead", "partnership"))
+    ]
+    governed_schools = [
+        orgs.get_school(db, sid) for sid in sorted(user.scopes("governor", "school"))
+    ]
+    governed_trusts = [
+        orgs.get_partnership(db, pid)
+        for pid in sorted(user.scopes("governor", "partnership"))
+    ]
+    mine = cycles.my_cycles(db, user.id)
+    for c in mine:
+        c["closes"] = cycles.closes_label(c["closes_on"])
+    return render_template(
+        "main/home.html",
+        my_cycles=mine,
+        teams=[t for t in teams if t],
+        led=[p for p in led if p],
+        governed_schools=[s for s in governed_schools if s],
+        governed_trusts=[p for p in governed_trusts if p],
+        lead_team_ids=user.scopes("team_lead", "team"),
+    )

@@ -1,0 +1,1 @@
+"""Organisations: partnerships, schools and teams."""

@@ -1,0 +1,325 @@
+"""Pages for partnerships, schools and teams, and for inviting people."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from .. import permissions as perm
+from ..accounts import mail
+from ..accounts import service as accounts
+from ..accounts.forms import InviteForm
+from ..cycles import service as cycles
+from ..db import get_db
+from ..formtools import options
+from ..results import service as results_service
+from . import service
+from .forms import AddSchoolForm, PartnershipForm, SchoolForm, TeamForm
+
+bp = Blueprint("orgs", __name__)
+
+
+def load_partnership(db, pid: int) -> dict:
+    """Return a partnership or 404."""
+    p = service.get_partnership(db, pid)
+    if p is None:
+        abort(404)
+    return p
+
+
+def load_school(db, sid: int) -> dict:
+    """Return a school with its partnership and team ids, or 404."""
+    s = service.get_school(db, sid)
+    if s is None:
+        abort(404)
+    s["partnership_ids"] = service.school_partnership_ids(db, sid)
+    s["team_ids"] = {t["id"] for t in service.teams_of_school(db, sid)}
+    return s
+
+
+def load_team(db, tid: int) -> dict:
+    """Return a team with the partnerships it sits in, or 404."""
+    t = service.get_team(db, tid)
+    if t is None:
+        abort(404)
+    if t["kind"] == "board":
+        t["partnership_ids"] = {t["partnership_id"]}
+    else:
+        t["partnership_ids"] = service.school_partnership_ids(db, t["school_id"])
+    return t
+
+
+@bp.route("/admin/")
+@login_required
+def admin_index():
+    """List partnerships and schools (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    db = get_db()
+    return render_template(
+        "orgs/admin_index.html",
+        partnerships=service.list_partnerships(db),
+        schools=service.list_schools(db),
+        kinds=service.PARTNERSHIP_KINDS,
+        phases=service.PHASES,
+    )
+
+
+@bp.route("/admin/partnerships/new", methods=["GET", "POST"])
+@login_required
+def new_partnership():
+    """Create a partnership (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    form = PartnershipForm()
+    if form.validate_on_submit():
+        try:
+            pid = service.create_partnership(
+                get_db(), form.name.data, form.kind.data, actor_id=current_user.id
+            )
+        except service.OrganisationError as e:
+            form.name.errors = [str(e)]
+        else:
+            flash(f"{form.name.data} has been created.", "success")
+            return redirect(url_for("orgs.partnership", pid=pid))
+    return render_template(
+        "orgs/form.html",
+        form=form,
+        title="Create a partnership",
+        back=url_for("orgs.admin_index"),
+        submit="Create partnership",
+    )
+
+
+@bp.route("/admin/schools/new", methods=["GET", "POST"])
+@login_required
+def new_school():
+    """Create a school (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    form = SchoolForm()
+    if form.validate_on_submit():
+        try:
+            sid = service.create_school(
+                get_db(),
+                form.name.data,
+                form.urn.data,
+                form.phase.data,
+                form.pupils.data,
+                form.postcode.data,
+                actor_id=current_user.id,
+            )
+        except service.OrganisationError as e:
+            form.urn.errors = [str(e)]
+        else:
+            flash(f"{form.name.data} has been created.", "success")
+            return redirect(url_for("orgs.school", sid=sid))
+    return render_template(
+        "orgs/form.html",
+        form=form,
+        title="Create a school",
+        back=url_for("orgs.admin_index"),
+        submit="Create school",
+    )
+
+
+@bp.route("/partnerships/<int:pid>")
+@login_required
+def partnership(pid):
+    """Show a partnership: its schools, teams and leads."""
+    db = get_db()
+    p = load_partnership(db, pid)
+    perm.require(perm.can_view_partnership(current_user, p), hide=True)
+    add_form = None
+    if perm.can_manage_organisations(current_user):
+        inside = {s["id"] for s in service.list_schools(db, pid)}
+        add_form = AddSchoolForm()
+        add_form.school.choices = options(
+            (s["id"], f"{s['name']} ({s['urn']})")
+            for s in service.list_schools(db)
+            if s["id"] not in inside
+        )
+    return render_template(
+        "orgs/partnership.html",
+        p=p,
+        kinds=service.PARTNERSHIP_KINDS,
+        phases=service.PHASES,
+        schools=service.list_schools(db, pid),
+        teams=service.teams_of_partnership(db, pid),
+        people=service.members_of(db, "partnership", pid),
+        role_names=accounts.ROLES,
+        add_form=add_form,
+        team_form=TeamForm() if perm.can_manage_organisations(current_user) else None,
+        can_invite=perm.can_manage_partnership(current_user, p),
+    )
+
+
+@bp.route("/partnerships/<int:pid>/schools", methods=["POST"])
+@login_required
+def add_school(pid):
+    """Add a school to a partnership (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    db = get_db()
+    p = load_partnership(db, pid)
+    form = AddSchoolForm()
+    form.school.choices = options(
+        (s["id"], s["name"]) for s in service.list_schools(db)
+    )
+    if form.validate_on_submit():
+        try:
+            service.add_school_to_partnership(
+                db, pid, form.school.data, actor_id=current_user.id
+            )
+            flash("The school has been added to the partnership.", "success")
+        except service.OrganisationError as e:
+            flash(str(e))
+    else:
+        flash("Choose a school to add.")
+    return redirect(url_for("orgs.partnership", pid=p["id"]))
+
+
+@bp.route("/partnerships/<int:pid>/boards", methods=["POST"])
+@login_required
+def new_board(pid):
+    """Create a trust board for a partnership (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    db = get_db()
+    p = load_partnership(db, pid)
+    form = TeamForm()
+    if form.validate_on_submit():
+        tid = service.create_team(
+            db,
+            form.name.data,
+            "board",
+            partnership_id=p["id"],
+            actor_id=current_user.id,
+        )
+        flash(f"{form.name.data} has been created.", "success")
+        return redirect(url_for("orgs.team", tid=tid))
+    flash("Enter a name for the board (120 characters or fewer).")
+    return redirect(url_for("orgs.partnership", pid=p["id"]))
+
+
+@bp.route("/schools/<int:sid>")
+@login_required
+def school(sid):
+    """Show a school: its partnerships, teams and governors."""
+    db = get_db()
+    s = load_school(db, sid)
+    perm.require(perm.can_view_school(current_user, s), hide=True)
+    teams = service.teams_of_school(db, sid)
+    by_id = {t["id"]: t for t in teams}
+    return render_template(
+        "orgs/school.html",
+        s=s,
+        phases=service.PHASES,
+        partnerships=service.partnerships_of_school(db, sid),
+        teams=teams,
+        results_cycles=[
+            c
+            for c in results_service.agreed_cycles(db, by_id)
+            if perm.can_view_results(current_user, c, by_id[c["team_id"]])
+        ],
+        governors=service.members_of(db, "school", sid),
+        team_form=TeamForm() if perm.can_manage_organisations(current_user) else None,
+        can_invite=perm.can_invite(current_user, "governor", "school", s),
+    )
+
+
+@bp.route("/schools/<int:sid>/teams", methods=["POST"])
+@login_required
+def new_team(sid):
+    """Create a school's senior leadership team (platform admin)."""
+    perm.require(perm.can_manage_organisations(current_user))
+    db = get_db()
+    s = load_school(db, sid)
+    form = TeamForm()
+    if form.validate_on_submit():
+        tid = service.create_team(
+            db, form.name.data, "slt", school_id=s["id"], actor_id=current_user.id
+        )
+        flash(f"{form.name.data} has been created.", "success")
+        return redirect(url_for("orgs.team", tid=tid))
+    flash("Enter a name for the team (120 characters or fewer).")
+    return redirect(url_for("orgs.school", sid=s["id"]))
+
+
+@bp.route("/teams/<int:tid>")
+@login_required
+def team(tid):
+    """Show a team and its members."""
+    db = get_db()
+    t = load_team(db, tid)
+    perm.require(perm.can_view_team(current_user, t), hide=True)
+    return render_template(
+        "orgs/team.html",
+        t=t,
+        members=service.members_of(db, "team", tid),
+        role_names=accounts.ROLES,
+        can_invite=perm.can_manage_team(current_user, t),
+        team_cycles=cycles.team_cycles(db, tid)
+        if perm.can_view_team_cycles(current_user, t)
+        else [],
+        cycle_states=cycles.STATE_LABELS,
+        can_open_cycle=perm.can_open_cycle(current_user, t),
+    )
+
+
+_SCOPE_LOADERS = {
+    "team": (load_team, ("team_lead", "team_member"), "orgs.team", "tid"),
+    "partnership": (
+        load_partnership,
+        ("partnership_lead", "governor"),
+        "orgs.partnership",
+        "pid",
+    ),
+    "school": (load_school, ("governor",), "orgs.school", "sid"),
+}
+
+
+@bp.route("/invite/<scope_type>/<int:scope_id>", methods=["GET", "POST"])
+@login_required
+def invite(scope_type, scope_id):
+    """Invite someone by email into a role in an organisation."""
+    if scope_type not in _SCOPE_LOADERS:
+        abort(404)
+    loader, roles, endpoint, arg = _SCOPE_LOADERS[scope_type]
+    db = get_db()
+    scope = loader(db, scope_id)
+    allowed = [r for r in roles if perm.can_invite(current_user, r, scope_type, scope)]
+    perm.require(bool(allowed), hide=True)
+    form = InviteForm()
+    form.role.choices = options((r, accounts.ROLES[r]) for r in allowed)
+    back = url_for(endpoint, **{arg: scope_id})
+    if form.validate_on_submit():
+        token = accounts.create_invitation(
+            db,
+            form.email.data,
+            form.name.data,
+            form.role.data,
+            scope_type,
+            scope_id,
+            actor_id=current_user.id,
+        )
+        link = url_for("auth.accept", token=token, _external=True)
+        sent = mail.send_link(
+            current_app.config,
+            form.email.data,
+            f"You are invited to join {scope['name']} on peerreview",
+            f"{current_user.name} has invited you to join {scope['name']} as "
+            f"{accounts.ROLES[form.role.data].lower()}.\n\nAccept within "
+            f"{accounts.INVITE_DAYS} days: {link}\n",
+        )
+        return render_template(
+            "auth/link_issued.html",
+            link=link,
+            sent=sent,
+            what="invitation link",
+            account={"name": form.name.data, "email": form.email.data},
+            lifetime=f"{accounts.INVITE_DAYS} days",
+            back=back,
+        )
+    return render_template("orgs/invite.html", form=form, scope=scope, back=back)

@@ -1,0 +1,1 @@
+"""The partnership lead's comparison of self and peer scores across schools."""

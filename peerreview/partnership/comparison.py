@@ -1,0 +1,504 @@
+"""The partnership lead's comparison: plain functions over agreed scores only.
+
+Every figure here is built from agreed scores (the self-evaluation a school
+agreed, the peer score its reviewers agreed), aggregated in SQL; no
+individual's rating is ever read. Means are over comparable items (items
+where both the self and the peer agreed score are on the scale), and gaps are
+signed self minus peer, as in peer.service.
+"""
+
+from ..cycles import service as cycles
+from ..db import immediate
+from ..peer import service as peer
+from . import postcodes
+
+MODES = {
+    "gap": "Gap (self minus peer)",
+    "self": "Agreed self score",
+    "peer": "Agreed peer score",
+}
+
+# Agreed peer and self values of comparable items, for a set of peer reviews.
+_PAIRS = """
+    FROM peer_reviews pr
+    JOIN cycles pc ON pc.id = pr.cycle_id AND pc.state IN ('agreed', 'closed')
+    JOIN agreed_scores pa ON pa.cycle_id = pc.id
+    JOIN snapshot_values pv ON pv.version_id = pc.instrument_version_id
+      AND pv.item_id = pa.item_id AND pv.code = pa.value
+    JOIN cycles sc ON sc.id = pr.self_cycle_id
+    JOIN agreed_scores sa ON sa.cycle_id = sc.id AND sa.item_id = pa.item_id
+    JOIN snapshot_values sv ON sv.version_id = sc.instrument_version_id
+      AND sv.item_id = sa.item_id AND sv.code = sa.value
+"""
+
+
+def instruments_of(db, partnership_id: int) -> list[str]:
+    """Return the instrument ids the partnership has run rounds on."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT instrument_id FROM peer_rounds WHERE partnership_id = ? "
+            "ORDER BY instrument_id",
+            [partnership_id],
+        ).fetchall()
+    ]
+
+
+def round_snapshot(db, round_id: int):
+    """Return the instrument snapshot the round's peer cycles use, or None."""
+    row = db.execute(
+        "SELECT c.instrument_version_id FROM peer_reviews pr JOIN cycles c "
+        "ON c.id = pr.cycle_id WHERE pr.round_id = ? ORDER BY c.id LIMIT 1",
+        [round_id],
+    ).fetchone()
+    return cycles.load_snapshot(db, row[0]) if row else None
+
+
+_STAMP = "coalesce(pc.agreed_at, '') || '|' || coalesce(sc.agreed_at, '')"
+_AGREED = "pc.state IN ('agreed', 'closed') AND sc.state IN ('agreed', 'closed')"
+
+
+def refresh(db, partnership_id: int) -> int:
+    """Bring the peer_pairs cache up to date for a partnership's reviews.
+
+    The cache holds exactly the comparable items of reviews whose peer cycle
+    and self cycle are both agreed (or closed). Agreed scores change only in
+    moderation, and agreeing again stamps a new agreed_at, so a review whose
+    stamp (both agreed_at) matches is current; a review reopened since is
+    dropped until it is agreed again. Returns how many reviews changed.
+    """
+    rows = db.execute(
+        f"""
+        SELECT pr.cycle_id, CASE WHEN {_AGREED} THEN {_STAMP} END AS stamp,
+          pr.pairs_stamp, pc.instrument_version_id, sc.instrument_version_id
+        FROM peer_reviews pr JOIN peer_rounds r ON r.id = pr.round_id
+        JOIN cycles pc ON pc.id = pr.cycle_id JOIN cycles sc ON sc.id = pr.self_cycle_id
+        WHERE r.partnership_id = ?
+        """,
+        [partnership_id],
+    ).fetchall()
+    changed = [row for row in rows if row[1] != row[2]]
+    if not changed:
+        return 0
+    for version in {v for row in changed if row[1] for v in row[3:]}:
+        peer.index_snapshot(db, version)
+    with immediate(db):
+        for cycle_id, stamp, *_ in changed:
+            db.execute("DELETE FROM peer_pairs WHERE cycle_id = ?", [cycle_id])
+            if stamp is not None:
+                db.execute(
+                    f"""
+                    INSERT INTO peer_pairs (cycle_id, item_id, round_id, school_id,
+                      section_id, self_value, peer_value)
+                    SELECT pr.cycle_id, pa.item_id, pr.round_id, pr.school_id,
+                      pv.section_id, sv.value, pv.value
+                    {_PAIRS} WHERE pr.cycle_id = ?
+                    """,
+                    [cycle_id],
+                )
+            db.execute(
+                "UPDATE peer_reviews SET pairs_stamp = ? WHERE cycle_id = ?",
+                [stamp, cycle_id],
+            )
+    return len(changed)
+
+
+def matrix_rows(db, round_id: int) -> list[dict]:
+    """Return per school and section the mean agreed self, peer and gap."""
+    return list(
+        db.query(
+            """
+            SELECT school_id, section_id, avg(self_value) AS self,
+              avg(peer_value) AS peer, avg(self_value - peer_value) AS gap,
+              count(*) AS n
+            FROM peer_pairs WHERE round_id = ?
+            GROUP BY school_id, section_id
+            """,
+            [round_id],
+        )
+    )
+
+
+def school_rows(db, round_id: int) -> list[dict]:
+    """Return per school its overall means and calibration in one round."""
+    return list(
+        db.query(
+            """
+            SELECT school_id, avg(self_value) AS self, avg(peer_value) AS peer,
+              avg(self_value - peer_value) AS gap, count(*) AS n
+            FROM peer_pairs WHERE round_id = ?
+            GROUP BY school_id
+            """,
+            [round_id],
+        )
+    )
+
+
+def spread_rows(db, round_id: int) -> list[dict]:
+    """Return per item the spread of agreed scores across schools."""
+    rows = list(
+        db.query(
+            """
+            SELECT item_id, count(*) AS n,
+              min(peer_value) AS peer_min, max(peer_value) AS peer_max,
+              avg(peer_value) AS peer_mean, avg(peer_value * peer_value) AS peer_sq,
+              min(self_value) AS self_min, max(self_value) AS self_max,
+              avg(self_value) AS self_mean, avg(self_value - peer_value) AS gap
+            FROM peer_pairs WHERE round_id = ?
+            GROUP BY item_id
+            """,
+            [round_id],
+        )
+    )
+    for r in rows:
+        variance = max(0.0, r.pop("peer_sq") - r["peer_mean"] ** 2)
+        r["peer_sd"] = variance**0.5
+    return rows
+
+
+def trend_rows(db, partnership_id: int, instrument_id: str) -> list[dict]:
+    """Return per round and school the means and calibration, over every round."""
+    return list(
+        db.query(
+            """
+            SELECT round_id, school_id, avg(self_value) AS self,
+              avg(peer_value) AS peer, avg(self_value - peer_value) AS gap,
+              count(*) AS n
+            FROM peer_pairs
+            WHERE round_id IN (SELECT id FROM peer_rounds WHERE partnership_id = ?
+                AND instrument_id = ?)
+            GROUP BY round_id, school_id
+            """,
+            [partnership_id, instrument_id],
+        )
+    )
+
+
+def peer_scores(db, round_id: int, *, at_most=None, at_least=None, school_id=None):
+    """Return (school_id, item_id, peer value) of agreed peer scores in a band."""
+    sql = "SELECT school_id, item_id, peer_value FROM peer_pairs WHERE round_id = ?"
+    params: list = [round_id]
+    if at_most is not None:
+        sql += " AND peer_value <= ?"
+        params.append(at_most)
+    if at_least is not None:
+        sql += " AND peer_value >= ?"
+        params.append(at_least)
+    if school_id is not None:
+        sql += " AND school_id = ?"
+        params.append(school_id)
+    return db.execute(sql, params).fetchall()
+
+
+def thresholds(lo: float, hi: float) -> tuple[float, float]:
+    """Return (priority at most, strong at least) for a scale.
+
+    A priority is an item whose agreed peer score is at or below the middle
+    of the scale (on the ASCL 1-5 scale: 3, Not sure, or below, as the
+    instrument says); a strength is one in the top quarter (4 or 5).
+    """
+    return lo + (hi - lo) / 2, lo + (hi - lo) * 0.75
+
+
+def rank_helpers(priorities, strengths, schools, max_miles):
+    """Return, for each school's priority items, the schools strong on them.
+
+    priorities, strengths: iterables of (school_id, item_id, value);
+    schools: {school_id: {"name", "postcode"}}. Helpers are the other
+    schools whose agreed peer score on the item is strong, within max_miles,
+    nearest first (then the higher score, then by name); schools whose
+    distance cannot be measured follow, marked. Returns
+    {school_id: [{"item_id", "value", "helpers": [...]}, ...]}.
+    """
+    strong_by_item: dict[str, list] = {}
+    for sid, item_id, value in strengths:
+        strong_by_item.setdefault(item_id, []).append((sid, value))
+    result: dict[int, list] = {}
+    places = {sid: postcodes.centroid(s.get("postcode")) for sid, s in schools.items()}
+    miles_between: dict[tuple, float | None] = {}
+
+    def distance(a, b):
+        key = (a, b) if a < b else (b, a)
+        if key not in miles_between:
+            pa, pb = places.get(a), places.get(b)
+            miles_between[key] = postcodes.miles_between(pa, pb) if pa and pb else None
+        return miles_between[key]
+
+    for sid, item_id, value in sorted(priorities, key=lambda p: (p[0], p[2], p[1])):
+        helpers = []
+        for other, strong in strong_by_item.get(item_id, []):
+            if other == sid or other not in schools:
+                continue
+            miles = distance(sid, other)
+            if miles is not None and miles > max_miles:
+                continue
+            helpers.append(
+                {
+                    "school_id": other,
+                    "name": schools[other]["name"],
+                    "value": strong,
+                    "miles": miles,
+                }
+            )
+        helpers.sort(
+            key=lambda h: (
+                h["miles"] is None,
+                h["miles"] if h["miles"] is not None else 0,
+                -h["value"],
+                h["name"],
+            )
+        )
+        result.setdefault(sid, []).append(
+            {"item_id": item_id, "value": value, "helpers": helpers}
+        )
+    return result
+
+
+def fmt(x, mode) -> str:
+    """Return a figure as the page shows it: gaps signed, one decimal place."""
+    if x is None:
+        return "–"
+    if mode == "gap":
+        sign = "+" if x > 0.05 else ("−" if x < -0.05 else "")
+        return f"{sign}{abs(x):.1f}"
+    return f"{x:.1f}"
+
+
+def band(x, mode, lo, hi) -> str:
+    """Return the heat-map class of a figure: half points of gap, or a fifth of the scale."""
+    if x is None:
+        return "pr-heat--none"
+    if mode == "gap":
+        step = max(-4, min(4, round(x * 2)))
+        return f"pr-heat--g{'m' if step < 0 else ''}{abs(step)}"
+    step = round((x - lo) / (hi - lo) * 4) if hi > lo else 0
+    return f"pr-heat--s{max(0, min(4, step))}"
+
+
+def grid(data: dict) -> list[dict]:
+    """Return the matrix rows for the chosen measure: per school, (class, text) cells."""
+    mode, lo, hi = data["mode"], data["lo"], data["hi"]
+    rows = []
+    for school in data["schools"]:
+        cells = []
+        for s in data["sections"]:
+            x = _cell(data["cells"].get((school["id"], s["id"])), mode)
+            cells.append((band(x, mode, lo, hi), fmt(x, mode)))
+        x = _cell(data["school_totals"].get(school["id"]), mode)
+        cells.append((band(x, mode, lo, hi), fmt(x, mode)))
+        rows.append({"school": school, "cells": cells})
+    return rows
+
+
+def _cell(row, mode):
+    return None if row is None else row[mode]
+
+
+def partnership_view(
+    db,
+    partnership_id: int,
+    *,
+    instrument_id: str | None = None,
+    round_id: int | None = None,
+    mode: str = "gap",
+    help_school_id: int | None = None,
+    max_miles: float = postcodes.DEFAULT_MILES,
+    help_all_up_to: int = 12,
+) -> dict:
+    """Return everything the partnership page and its exports show.
+
+    Who can help whom is worked out for every school when the partnership
+    has at most help_all_up_to schools, otherwise for the chosen school.
+    """
+    mode = mode if mode in MODES else "gap"
+    refresh(db, partnership_id)
+    instruments = instruments_of(db, partnership_id)
+    if instrument_id not in instruments:
+        instrument_id = instruments[-1] if instruments else None
+    rounds = peer.rounds_of(db, partnership_id, instrument_id) if instrument_id else []
+    rounds = [r for r in rounds if r["agreed"]]
+    chosen = next((r for r in rounds if r["id"] == round_id), None)
+    if chosen is None and rounds:
+        chosen = rounds[-1]
+    schools = {s["id"]: s for s in peer.partnership_schools(db, partnership_id)}
+    data = {
+        "instrument_id": instrument_id,
+        "instruments": instruments,
+        "rounds": rounds,
+        "round": chosen,
+        "mode": mode,
+        "modes": MODES,
+        "max_miles": max_miles,
+        "schools": [],
+        "sections": [],
+        "cells": {},
+        "school_totals": {},
+        "spread": [],
+        "trend": {},
+        "help": {},
+        "help_school_id": help_school_id,
+        "help_all": len(schools) <= help_all_up_to,
+        "names": {sid: s["name"] for sid, s in schools.items()},
+        "item_info": {},
+        "grid": [],
+        "lo": None,
+        "hi": None,
+    }
+    if chosen is None:
+        return data
+    snap = round_snapshot(db, chosen["id"])
+    lo, hi = peer.scale_bounds(snap)
+    data.update(lo=lo, hi=hi, sections=snap.sections, item_info=snap.items)
+    cells = {
+        (r["school_id"], r["section_id"]): r for r in matrix_rows(db, chosen["id"])
+    }
+    totals = {r["school_id"]: r for r in school_rows(db, chosen["id"])}
+    data["cells"] = cells
+    data["school_totals"] = totals
+    data["schools"] = [
+        schools[sid]
+        for sid in sorted(totals, key=lambda s: schools[s]["name"])
+        if sid in schools
+    ]
+    order = {item_id: n for n, item_id in enumerate(snap.item_ids)}
+    data["spread"] = sorted(
+        (r for r in spread_rows(db, chosen["id"]) if r["item_id"] in order),
+        key=lambda r: order[r["item_id"]],
+    )
+    trend: dict[int, dict[int, dict]] = {}
+    for r in trend_rows(db, partnership_id, instrument_id):
+        trend.setdefault(r["school_id"], {})[r["round_id"]] = r
+    data["trend"] = trend
+    data["grid"] = grid(data)
+    at_most, at_least = thresholds(lo, hi)
+    if data["help_all"] or help_school_id in schools:
+        only = None if data["help_all"] else help_school_id
+        data["help"] = rank_helpers(
+            peer_scores(db, chosen["id"], at_most=at_most, school_id=only),
+            peer_scores(db, chosen["id"], at_least=at_least),
+            schools,
+            max_miles,
+        )
+    data["thresholds"] = (at_most, at_least)
+    return data
+
+
+def export_rows(data: dict) -> dict[str, list[list]]:
+    """Return the page's figures as sheets of rows (first row: headings)."""
+    if data["round"] is None:
+        return {"Matrix": [["No agreed peer-review round yet"]]}
+    all_names = data["names"]
+    sections = data["sections"]
+    items = data["item_info"]
+
+    def num(x):
+        return None if x is None else round(x, 2)
+
+    matrix = [["School", "Measure"] + [s["title"] for s in sections] + ["Overall"]]
+    for school in data["schools"]:
+        for mode in ("self", "peer", "gap"):
+            row = [school["name"], MODES[mode]]
+            for s in sections:
+                cell = data["cells"].get((school["id"], s["id"]))
+                row.append(num(_cell(cell, mode)))
+            row.append(num(_cell(data["school_totals"].get(school["id"]), mode)))
+            matrix.append(row)
+    spread = [
+        [
+            "Item",
+            "Statement",
+            "Schools",
+            "Peer lowest",
+            "Peer highest",
+            "Peer mean",
+            "Peer spread (sd)",
+            "Self lowest",
+            "Self highest",
+            "Self mean",
+            "Mean gap",
+        ]
+    ]
+    for r in data["spread"]:
+        spread.append(
+            [
+                r["item_id"],
+                items[r["item_id"]]["statement"],
+                r["n"],
+                r["peer_min"],
+                r["peer_max"],
+                num(r["peer_mean"]),
+                num(r["peer_sd"]),
+                r["self_min"],
+                r["self_max"],
+                num(r["self_mean"]),
+                num(r["gap"]),
+            ]
+        )
+    trend = [
+        [
+            "School",
+            "Round",
+            "Agreed self mean",
+            "Agreed peer mean",
+            "Calibration (mean gap)",
+            "Items",
+        ]
+    ]
+    for school in data["schools"]:
+        for rnd in data["rounds"]:
+            r = data["trend"].get(school["id"], {}).get(rnd["id"])
+            if r:
+                trend.append(
+                    [
+                        school["name"],
+                        rnd["title"],
+                        num(r["self"]),
+                        num(r["peer"]),
+                        num(r["gap"]),
+                        r["n"],
+                    ]
+                )
+    helping = [
+        [
+            "School",
+            "Priority item",
+            "Statement",
+            "Agreed peer score",
+            "Can help",
+            "Their agreed peer score",
+            "Miles (approx.)",
+        ]
+    ]
+    for sid, entries in data["help"].items():
+        for e in entries:
+            statement = items[e["item_id"]]["statement"]
+            if not e["helpers"]:
+                helping.append(
+                    [
+                        all_names.get(sid, ""),
+                        e["item_id"],
+                        statement,
+                        e["value"],
+                        "",
+                        None,
+                        None,
+                    ]
+                )
+            for h in e["helpers"]:
+                helping.append(
+                    [
+                        all_names.get(sid, ""),
+                        e["item_id"],
+                        statement,
+                        e["value"],
+                        h["name"],
+                        h["value"],
+                        None if h["miles"] is None else round(h["miles"], 1),
+                    ]
+                )
+    return {
+        "Matrix": matrix,
+        "Item spread": spread,
+        "Trend": trend,
+        "Who can help whom": helping,
+    }

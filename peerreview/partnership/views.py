@@ -1,0 +1,219 @@
+"""The partnership lead's comparison page and its CSV and XLSX exports."""
+
+import logging
+from html import escape
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from wtforms import IntegerField, SelectField
+from wtforms.validators import NumberRange, Optional
+
+from .. import catalogue
+from .. import permissions as perm
+from ..db import get_db
+from ..formtools import options
+from ..organisations.views import load_partnership
+from . import comparison, export, postcodes
+
+bp = Blueprint("partnership", __name__)
+log = logging.getLogger(__name__)
+
+
+class FilterForm(FlaskForm):
+    """The page's choices, read from the query string (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    instrument = SelectField("Instrument", validate_choice=False)
+    round = SelectField("Round", validate_choice=False)
+    view = SelectField(
+        "Show in the matrix",
+        choices=options(comparison.MODES.items()),
+        default="gap",
+        validators=[Optional()],
+    )
+    school = SelectField("Who can help", validate_choice=False)
+    miles = IntegerField(
+        "Within (miles, as the crow flies)",
+        default=postcodes.DEFAULT_MILES,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=postcodes.MAX_MILES,
+                message=f"Enter a distance from 1 to {postcodes.MAX_MILES} miles",
+            ),
+        ],
+    )
+
+
+def _view_data(db, pid):
+    """Read the choices, refuse bad ones with a message, return (form, data, ok)."""
+    form = FilterForm(formdata=request.args or None)
+    ok = form.validate() if request.args else True
+    if not ok:
+        log.warning("refused comparison choices for %s: %s", pid, form.errors)
+
+    def as_int(text):
+        return int(text) if text and str(text).isdigit() else None
+
+    data = comparison.partnership_view(
+        db,
+        pid,
+        instrument_id=form.instrument.data or None,
+        round_id=as_int(form.round.data),
+        mode=form.view.data or "gap",
+        help_school_id=as_int(form.school.data),
+        max_miles=form.miles.data
+        if ok and form.miles.data
+        else postcodes.DEFAULT_MILES,
+    )
+    titles = {i.id: i.title for i in catalogue.available(db, {pid})}
+    data["instrument_titles"] = titles
+    form.instrument.choices = options(
+        (i, titles.get(i, i)) for i in data["instruments"]
+    )
+    form.instrument.data = data["instrument_id"]
+    form.round.choices = options((str(r["id"]), r["title"]) for r in data["rounds"])
+    form.round.data = str(data["round"]["id"]) if data["round"] else None
+    form.view.data = data["mode"]
+    form.school.choices = options(
+        [("", "Choose a school")] + [(str(s["id"]), s["name"]) for s in data["schools"]]
+    )
+    return form, data, ok
+
+
+def _truncate(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+def heatmap_svg(d: dict, chart_id: str = "heat") -> Markup:
+    """Draw the schools-by-sections heat map; every cell carries its number.
+
+    Built as one string rather than in Jinja: a partnership of 500 schools
+    has 4,500 cells, and only the names need escaping.
+    """
+    left, cw, rh, top = 230, 92, 24, 54
+    cols = len(d["sections"]) + 1
+    width, height = left + cw * cols + 4, top + rh * len(d["grid"]) + 4
+    title = escape(
+        f"{d['modes'][d['mode']]} by school and section, {d['round']['title']}"
+    )
+    out = [
+        f'<svg class="pr-chart pr-heat" role="img" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" aria-labelledby="{chart_id}-t {chart_id}-d">',
+        f'<title id="{chart_id}-t">{title}</title>',
+        f'<desc id="{chart_id}-d">{len(d["grid"])} schools by {len(d["sections"])} '
+        "sections and overall. Every cell shows its number; the same figures are "
+        "in the table that follows.</desc>",
+    ]
+    for n, section in enumerate(d["sections"]):
+        x = left + cw * n + cw // 2
+        out.append(
+            f'<text x="{x}" y="18" text-anchor="middle" class="pr-chart__label">S{n + 1}</text>'
+            f'<text x="{x}" y="36" text-anchor="middle" class="pr-chart__label '
+            f'pr-heat__sub">{escape(_truncate(section["title"], 14))}</text>'
+        )
+    x = left + cw * (cols - 1) + cw // 2
+    out.append(
+        f'<text x="{x}" y="18" text-anchor="middle" class="pr-chart__label">Overall</text>'
+    )
+    cells = [(left + cw * n + 1, left + cw * n + cw // 2) for n in range(cols)]
+    for row_number, row in enumerate(d["grid"]):
+        out.append(
+            f'<g transform="translate(0 {top + rh * row_number})"><text x="{left - 8}" '
+            'y="16" text-anchor="end" class="pr-chart__label">'
+            f"{escape(_truncate(row['school']['name'], 32))}</text>"
+        )
+        last = len(row["cells"]) - 1
+        for n, (cls, text) in enumerate(row["cells"]):
+            total = " pr-heat__cell--total" if n == last else ""
+            out.append(
+                f'<rect x="{cells[n][0]}" y="1" width="{cw - 2}" height="{rh - 2}" '
+                f'class="pr-heat__cell {cls}{total}"></rect><text x="{cells[n][1]}" '
+                f'y="16" text-anchor="middle" class="pr-heat__value">{text}</text>'
+            )
+        out.append("</g>")
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def matrix_rows_html(d: dict) -> Markup:
+    """Return the table alternative's body rows, one per school."""
+    out = []
+    for row in d["grid"]:
+        out.append(
+            '<tr class="govuk-table__row"><th scope="row" class="govuk-table__header">'
+            f"{escape(row['school']['name'])}</th>"
+            + "".join(
+                f'<td class="govuk-table__cell govuk-table__cell--numeric">{text}</td>'
+                for _cls, text in row["cells"]
+            )
+            + "</tr>"
+        )
+    return Markup("".join(out))
+
+
+@bp.route("/partnerships/<int:pid>/comparison")
+@login_required
+def page(pid):
+    """Compare agreed self and peer scores across the partnership's schools."""
+    db = get_db()
+    partnership = load_partnership(db, pid)
+    perm.require(
+        perm.can_view_partnership_comparison(current_user, partnership), hide=True
+    )
+    form, data, ok = _view_data(db, pid)
+    return render_template(
+        "partnership/comparison.html",
+        partnership=partnership,
+        form=form,
+        d=data,
+        fmt=comparison.fmt,
+        heatmap=heatmap_svg(data) if data["round"] else "",
+        matrix_body=matrix_rows_html(data) if data["round"] else "",
+    ), (200 if ok else 400)
+
+
+def _export(pid, kind):
+    db = get_db()
+    partnership = load_partnership(db, pid)
+    perm.require(
+        perm.can_view_partnership_comparison(current_user, partnership), hide=True
+    )
+    form, data, ok = _view_data(db, pid)
+    if not ok:
+        messages = "; ".join(m for ms in form.errors.values() for m in ms)
+        return Response(messages, status=400, mimetype="text/plain")
+    sheets = comparison.export_rows(data)
+    name = f"partnership-{pid}-comparison"
+    if data["round"]:
+        name += f"-round-{data['round']['id']}"
+    if kind == "csv":
+        return Response(
+            export.to_csv(sheets),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        export.to_xlsx(sheets),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
+
+
+@bp.route("/partnerships/<int:pid>/comparison.csv")
+@login_required
+def export_csv(pid):
+    """Everything on the comparison page, as CSV."""
+    return _export(pid, "csv")
+
+
+@bp.route("/partnerships/<int:pid>/comparison.xlsx")
+@login_required
+def export_xlsx(pid):
+    """Everything on the comparison page, as an XLSX workbook."""
+    return _export(pid, "xlsx")

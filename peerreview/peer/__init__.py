@@ -1,0 +1,1 @@
+"""Peer review: rounds planned by a partnership lead, run as ordinary cycles."""

@@ -1,0 +1,101 @@
+"""Forms for planning a peer-review round; the per-host fields are built at run time."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..formtools import options
+
+
+class _RoundForm(FlaskForm):
+    title = StringField(
+        "Title of the round",
+        validators=[
+            DataRequired("Enter a title for the round"),
+            Length(max=200, message="The title is 200 characters at most"),
+        ],
+    )
+    instrument = SelectField(
+        "Instrument", validators=[DataRequired("Choose an instrument")]
+    )
+    starts_on = DateField("Visits start", validators=[Optional()])
+    ends_on = DateField(
+        "Ratings close",
+        validators=[Optional()],
+        description="The lead reviewer moves the cycle to moderation when ready.",
+    )
+
+
+def plan_form(instruments, hosts, formdata=None, suggested=None):
+    """Build the plan form: the round, then per host school its reviewing team.
+
+    hosts: [{"school": {...}, "reviewers": [{id, name, school_name}]}].
+    suggested: {school_id: (reviewer_ids, lead_id)} ticked on first view.
+    """
+
+    class PlanRoundForm(_RoundForm):
+        pass
+
+    data = {}
+    for host in hosts:
+        sid = host["school"]["id"]
+        people = [
+            (p["id"], f"{p['name']} ({p['school_name']})") for p in host["reviewers"]
+        ]
+        setattr(
+            PlanRoundForm,
+            f"host_{sid}",
+            BooleanField(f"Include {host['school']['name']} as a host"),
+        )
+        setattr(
+            PlanRoundForm,
+            f"reviewers_{sid}",
+            SelectMultipleField(
+                f"Reviewers of {host['school']['name']}",
+                coerce=int,
+                choices=options(people),
+                validate_choice=False,
+            ),
+        )
+        setattr(
+            PlanRoundForm,
+            f"lead_{sid}",
+            SelectField(
+                f"Lead reviewer of {host['school']['name']}",
+                choices=options([("", "Choose the lead reviewer")] + people),
+                validate_choice=False,
+            ),
+        )
+        if suggested and sid in suggested:
+            data[f"host_{sid}"] = True
+            data[f"reviewers_{sid}"] = suggested[sid][0]
+            data[f"lead_{sid}"] = str(suggested[sid][1])
+    form = PlanRoundForm(formdata=formdata, data=data)
+    form.instrument.choices = options(
+        [("", "Choose an instrument")] + [(i.id, i.title) for i in instruments]
+    )
+    return form
+
+
+def chosen_hosts(form, hosts) -> list[dict]:
+    """Return the hosts ticked on a submitted plan form, in the domain's shape."""
+    chosen = []
+    for host in hosts:
+        sid = host["school"]["id"]
+        if not form[f"host_{sid}"].data:
+            continue
+        lead = form[f"lead_{sid}"].data
+        chosen.append(
+            {
+                "school_id": sid,
+                "reviewer_ids": list(form[f"reviewers_{sid}"].data or []),
+                "lead_id": int(lead) if lead and str(lead).isdigit() else None,
+            }
+        )
+    return chosen

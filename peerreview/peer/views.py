@@ -1,0 +1,150 @@
+"""Pages for peer review: the hub, planning a round, a round, self vs peer."""
+
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import catalogue
+from .. import permissions as perm
+from ..cycles import service as cycles
+from ..cycles.views import load_cycle
+from ..db import get_db
+from ..organisations.views import load_partnership
+from . import service
+from .forms import chosen_hosts, plan_form
+
+bp = Blueprint("peer", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.route("/peer/")
+@login_required
+def hub():
+    """What peer review means for me: reviews I do, reviews of my school, rounds I run."""
+    db = get_db()
+    user = current_user
+    teams = user.scopes("team_lead", "team") | user.scopes("team_member", "team")
+    led = sorted(user.scopes("partnership_lead", "partnership"))
+    return render_template(
+        "peer/hub.html",
+        reviewing=service.reviewing(db, user.id),
+        of_mine=service.reviews_of_teams(db, teams),
+        led=[
+            {
+                "partnership": load_partnership(db, pid),
+                "rounds": service.rounds_of(db, pid),
+            }
+            for pid in led
+        ],
+        labels=cycles.STATE_LABELS,
+    )
+
+
+def _hosts(db, pid):
+    return [
+        {"school": s, "reviewers": service.eligible_reviewers(db, pid, s["id"])}
+        for s in service.partnership_schools(db, pid)
+        if s["team_id"]
+    ]
+
+
+@bp.route("/partnerships/<int:pid>/peer-rounds/new", methods=["GET", "POST"])
+@login_required
+def plan(pid):
+    """Plan a round: instrument, hosts, and each host's reviewing team."""
+    db = get_db()
+    partnership = load_partnership(db, pid)
+    perm.require(perm.can_plan_peer_round(current_user, partnership), hide=True)
+    hosts = _hosts(db, pid)
+    instruments = catalogue.available(db, {pid})
+    suggested = (
+        service.suggest_assignments(db, pid) if request.method == "GET" else None
+    )
+    form = plan_form(
+        instruments,
+        hosts,
+        formdata=request.form if request.method == "POST" else None,
+        suggested=suggested,
+    )
+    if form.validate_on_submit():
+        instrument = catalogue.find(db, form.instrument.data, {pid})
+        if instrument is None:
+            form.instrument.errors = ["Choose an instrument"]
+        else:
+            try:
+                rid = service.plan_round(
+                    db,
+                    partnership_id=pid,
+                    instrument=instrument,
+                    title=form.title.data,
+                    starts_on=form.starts_on.data.isoformat()
+                    if form.starts_on.data
+                    else None,
+                    ends_on=form.ends_on.data.isoformat()
+                    if form.ends_on.data
+                    else None,
+                    hosts=chosen_hosts(form, hosts),
+                    actor_id=current_user.id,
+                )
+            except service.PeerError as e:
+                log.warning(
+                    "refused peer round in %s by %s: %s", pid, current_user.id, e
+                )
+                form.form_errors.append(str(e))
+            else:
+                flash(
+                    "The round is planned and each host's peer review is open to its "
+                    "reviewers.",
+                    "success",
+                )
+                return redirect(url_for("peer.round_page", rid=rid))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "peer/plan.html", form=form, partnership=partnership, hosts=hosts
+    ), status
+
+
+@bp.route("/peer-rounds/<int:rid>")
+@login_required
+def round_page(rid):
+    """A round: its hosts, reviewers and how far each review has got."""
+    db = get_db()
+    peer_round = service.get_round(db, rid)
+    if peer_round is None:
+        abort(404)
+    perm.require(perm.can_view_peer_round(current_user, peer_round), hide=True)
+    return render_template(
+        "peer/round.html",
+        peer_round=peer_round,
+        partnership=load_partnership(db, peer_round["partnership_id"]),
+        reviews=service.round_reviews(db, rid),
+        labels=cycles.STATE_LABELS,
+    )
+
+
+@bp.route("/cycles/<int:cid>/self-vs-peer")
+@login_required
+def self_vs_peer(cid):
+    """Agreed self and peer scores side by side, once the reviewers have agreed."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_view_self_vs_peer(current_user, cycle), hide=True)
+    review = service.review_of_cycle(db, cid)
+    if review is None:
+        abort(404)
+    comparison = None
+    history = []
+    if service.is_visible(cycle):
+        comparison = service.self_vs_peer(db, cycle, review)
+        history = service.calibration_history(
+            db, review["school_id"], review["instrument_id"]
+        )
+    return render_template(
+        "peer/self_vs_peer.html",
+        cycle=cycle,
+        review=review,
+        comparison=comparison,
+        history=history,
+        labels=cycles.STATE_LABELS,
+    )

@@ -1,0 +1,1 @@
+"""Action plans: drafted from an agreed cycle, read by governors."""

@@ -1,0 +1,86 @@
+"""Forms for action plans."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..formtools import options
+from .service import MAX_TEXT, MAX_TITLE, STATUSES
+
+
+class DraftForm(FlaskForm):
+    """Keep some of the proposed priorities as the plan's first actions."""
+
+    keep = SelectMultipleField("Proposed actions to keep", choices=[])
+
+
+class ActionForm(FlaskForm):
+    title = TextAreaField(
+        "What will be done",
+        validators=[DataRequired("Say what will be done"), Length(max=MAX_TITLE)],
+        render_kw={"rows": 3},
+    )
+    item_ids = SelectMultipleField(
+        "Items the action addresses",
+        choices=[],
+        validators=[DataRequired("Choose at least one item the action addresses")],
+    )
+    owner_id = SelectField("Owner", choices=[], validators=[Optional()])
+    starts_on = DateField("Start date", validators=[Optional()])
+    due_on = DateField("Due date", validators=[Optional()])
+    resources = TextAreaField(
+        "Resources or cost", validators=[Length(max=MAX_TEXT)], render_kw={"rows": 2}
+    )
+    success_criteria = TextAreaField(
+        "Success criteria", validators=[Length(max=MAX_TEXT)], render_kw={"rows": 3}
+    )
+    impact_measure = TextAreaField(
+        "How impact will be measured",
+        validators=[Length(max=MAX_TEXT)],
+        render_kw={"rows": 3},
+    )
+    status = SelectField(
+        "Status",
+        choices=options(STATUSES.items()),
+        validators=[DataRequired("Choose a status")],
+    )
+
+    def validate_due_on(self, field):
+        if field.data and self.starts_on.data and field.data < self.starts_on.data:
+            raise ValidationError("The due date must be on or after the start date")
+
+    def fields(self) -> dict:
+        return {
+            "title": self.title.data,
+            "item_ids": self.item_ids.data,
+            "owner_id": self.owner_id.data or None,
+            "starts_on": self.starts_on.data,
+            "due_on": self.due_on.data,
+            "resources": self.resources.data,
+            "success_criteria": self.success_criteria.data,
+            "impact_measure": self.impact_measure.data,
+            "status": self.status.data,
+        }
+
+
+class NoteForm(FlaskForm):
+    noted_on = DateField(
+        "Date", validators=[DataRequired("Enter the date of the note as a real date")]
+    )
+    note = TextAreaField(
+        "Progress note",
+        validators=[DataRequired("Write the progress note"), Length(max=MAX_TEXT)],
+        render_kw={"rows": 3},
+    )
+
+
+class MergeForm(FlaskForm):
+    actions = SelectMultipleField("Actions to merge", choices=[])
+
+    def validate_actions(self, field):
+        if len(field.data or []) < 2:
+            raise ValidationError("Choose two or more actions to merge")
+
+
+class EmptyForm(FlaskForm):
+    """A POST with CSRF and nothing else (drop an action)."""

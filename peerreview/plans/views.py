@@ -1,0 +1,252 @@
+"""Pages for action plans: draft from the proposals, edit, merge, notes."""
+
+import datetime
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from .. import permissions as perm
+from ..cycles.views import load_cycle
+from ..db import get_db
+from ..formtools import options
+from . import service
+from .forms import ActionForm, DraftForm, EmptyForm, MergeForm, NoteForm
+
+bp = Blueprint("plans", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.app_template_global("plan_carry_over")
+def plan_carry_over(cycle, results=None) -> dict | None:
+    """For the results page: last cycle's actions beside the change they addressed."""
+    if not perm.can_view_plan(current_user, cycle):
+        return None
+    db = get_db()
+    return {
+        "carried": service.actions_for_results(db, cycle, results),
+        "plannable": cycle["state"] in service.PLANNABLE_STATES,
+    }
+
+
+def _refused(form, error) -> None:
+    log.info("plan change refused for user %s: %s", current_user.id, error)
+    form.form_errors.append(str(error))
+
+
+def _action_form(db, cycle, action=None) -> ActionForm:
+    form = ActionForm(data=_form_data(action) if action else None)
+    snap = cycle["snapshot"]
+    form.item_ids.choices = options(
+        (i, f"{n}. {snap.items[i]['statement']}")
+        for n, i in enumerate(snap.item_ids, start=1)
+    )
+    form.owner_id.choices = options(
+        [("", "No owner yet")]
+        + [(str(m["id"]), m["name"]) for m in service.owners(db, cycle)]
+    )
+    return form
+
+
+def _form_data(action) -> dict:
+    day = datetime.date.fromisoformat
+    return {
+        "title": action["title"],
+        "item_ids": action["item_ids"],
+        "owner_id": str(action["owner_id"]) if action["owner_id"] else "",
+        "starts_on": day(action["starts_on"]) if action["starts_on"] else None,
+        "due_on": day(action["due_on"]) if action["due_on"] else None,
+        "resources": action["resources"],
+        "success_criteria": action["success_criteria"],
+        "impact_measure": action["impact_measure"],
+        "status": action["status"],
+    }
+
+
+def _page(db, cycle, *, draft=None, merge=None, status=200):
+    plan = service.get_plan(db, cycle)
+    editing = perm.can_edit_plan(current_user, cycle)
+    proposals = []
+    if plan is None:
+        proposals = service.proposals_for(db, cycle)
+        draft = draft or DraftForm()
+        draft.keep.choices = options((p["item_id"], p["title"]) for p in proposals)
+    elif editing:
+        merge = merge or MergeForm()
+        merge.actions.choices = options(
+            (str(a["id"]), f"{a['number']}. {a['title']}") for a in plan["actions"]
+        )
+    return (
+        render_template(
+            "plans/show.html",
+            cycle=cycle,
+            plan=plan,
+            proposals=proposals,
+            editing=editing,
+            plannable=cycle["state"] in service.PLANNABLE_STATES,
+            draft=draft,
+            merge=merge,
+            statuses=service.STATUSES,
+        ),
+        status,
+    )
+
+
+@bp.route("/cycles/<int:cid>/plan")
+@login_required
+def show(cid):
+    """The action plan (or, for the lead, the proposals to draft it from)."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_view_plan(current_user, cycle), hide=True)
+    return _page(db, cycle)
+
+
+@bp.route("/cycles/<int:cid>/plan", methods=["POST"])
+@login_required
+def create(cid):
+    """Draft the plan from the kept proposals (cycle lead)."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    form = DraftForm()
+    form.keep.choices = options(
+        (p["item_id"], p["title"]) for p in service.proposals_for(db, cycle)
+    )
+    if form.validate_on_submit():
+        try:
+            service.create_plan(db, cycle, form.keep.data, actor_id=current_user.id)
+        except service.PlanError as e:
+            _refused(form, e)
+        else:
+            flash("The action plan has been drafted.", "success")
+            return redirect(url_for("plans.show", cid=cid))
+    return _page(db, cycle, draft=form, status=400)
+
+
+@bp.route("/cycles/<int:cid>/plan/actions/new", methods=["GET", "POST"])
+@login_required
+def new_action(cid):
+    """Add the lead's own action."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    if service.get_plan(db, cycle) is None:
+        abort(404)
+    form = _action_form(db, cycle)
+    if form.validate_on_submit():
+        try:
+            service.add_action(db, cycle, form.fields(), actor_id=current_user.id)
+        except service.PlanError as e:
+            _refused(form, e)
+        else:
+            flash("The action has been added.", "success")
+            return redirect(url_for("plans.show", cid=cid))
+    return render_template("plans/action.html", cycle=cycle, form=form, action=None)
+
+
+def _load_action(db, cycle, aid):
+    plan = service.get_plan(db, cycle)
+    for action in plan["actions"] if plan else ():
+        if action["id"] == aid:
+            return action
+    abort(404)
+
+
+@bp.route("/cycles/<int:cid>/plan/actions/<int:aid>", methods=["GET", "POST"])
+@login_required
+def edit_action(cid, aid):
+    """Change an action, its status, and see and add its progress notes."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    action = _load_action(db, cycle, aid)
+    form = _action_form(db, cycle, action)
+    if form.validate_on_submit():
+        try:
+            service.update_action(
+                db, cycle, aid, form.fields(), actor_id=current_user.id
+            )
+        except service.PlanError as e:
+            _refused(form, e)
+        else:
+            flash("The action has been saved.", "success")
+            return redirect(url_for("plans.show", cid=cid))
+    return render_template(
+        "plans/action.html",
+        cycle=cycle,
+        form=form,
+        action=action,
+        note_form=NoteForm(data={"noted_on": datetime.date.today()}),
+    )
+
+
+@bp.route("/cycles/<int:cid>/plan/actions/<int:aid>/notes", methods=["POST"])
+@login_required
+def add_note(cid, aid):
+    """Add a dated progress note to an action."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    action = _load_action(db, cycle, aid)
+    note_form = NoteForm()
+    if note_form.validate_on_submit():
+        try:
+            service.add_note(
+                db,
+                cycle,
+                aid,
+                note_form.noted_on.data,
+                note_form.note.data,
+                actor_id=current_user.id,
+            )
+        except service.PlanError as e:
+            _refused(note_form, e)
+        else:
+            flash("The progress note has been added.", "success")
+            return redirect(url_for("plans.edit_action", cid=cid, aid=aid))
+    form = _action_form(db, cycle, action)
+    return render_template(
+        "plans/action.html", cycle=cycle, form=form, action=action, note_form=note_form
+    ), 400
+
+
+@bp.route("/cycles/<int:cid>/plan/actions/<int:aid>/drop", methods=["POST"])
+@login_required
+def drop_action(cid, aid):
+    """Remove an action from the plan."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    _load_action(db, cycle, aid)
+    if EmptyForm().validate_on_submit():
+        service.drop_action(db, cycle, aid, actor_id=current_user.id)
+        flash("The action has been removed from the plan.", "success")
+    return redirect(url_for("plans.show", cid=cid))
+
+
+@bp.route("/cycles/<int:cid>/plan/merge", methods=["POST"])
+@login_required
+def merge(cid):
+    """Merge two or more actions into one."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    plan = service.get_plan(db, cycle)
+    if plan is None:
+        abort(404)
+    form = MergeForm()
+    form.actions.choices = options(
+        (str(a["id"]), f"{a['number']}. {a['title']}") for a in plan["actions"]
+    )
+    if form.validate_on_submit():
+        try:
+            service.merge_actions(
+                db, cycle, form.actions.data, actor_id=current_user.id
+            )
+        except service.PlanError as e:
+            _refused(form, e)
+        else:
+            flash("The actions have been merged.", "success")
+            return redirect(url_for("plans.show", cid=cid))
+    return _page(db, cycle, merge=form, status=400)

@@ -1,0 +1,1 @@
+"""Reports: the team report, the governors' summary, rendered to PDF off the web workers."""

@@ -1,0 +1,76 @@
+"""The one way HTML becomes a PDF, and the fetcher that keeps it to our files.
+
+WeasyPrint would otherwise fetch any URL a document names: user-entered
+text that slipped through escaping could embed ``/etc/passwd`` or make the
+renderer call a server. ``SafeFetcher`` serves files under the package's
+static folder only (after resolving symbolic links and ``..``) and refuses
+everything else: other ``file:`` paths, ``http:``, ``https:``, ``data:`` and
+any other scheme. Nothing is fetched over the network, so no redirect can
+be followed.
+"""
+
+import io
+import logging
+import mimetypes
+import pathlib
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+log = logging.getLogger(__name__)
+
+STATIC = (pathlib.Path(__file__).resolve().parent.parent / "static").resolve()
+BASE_URL = STATIC.as_uri() + "/"
+
+
+class RefusedURL(ValueError):
+    """A URL the report renderer will not fetch."""
+
+
+def static_path(url: str) -> pathlib.Path:
+    """Return the real path of a static file a URL names, or raise RefusedURL."""
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        raise RefusedURL(f"refused URL {url[:200]!r}: only the package's static files")
+    path = pathlib.Path(unquote(parts.path)).resolve()
+    if not path.is_relative_to(STATIC) or not path.is_file():
+        raise RefusedURL(f"refused URL {url[:200]!r}: not a static file")
+    return path
+
+
+class SafeFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that serves only files under peerreview/static/."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols=("file",), allow_redirects=False)
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        try:
+            path = static_path(url)
+        except RefusedURL:
+            self.refused.append(url)
+            log.warning("report renderer refused %s", url[:200])
+            raise
+        mime, _ = mimetypes.guess_type(path.name)
+        return URLFetcherResponse(
+            path.as_uri(),
+            io.BytesIO(path.read_bytes()),
+            {"Content-Type": mime or "application/octet-stream"},
+        )
+
+
+def render_pdf(html: str, *, base_url: str = BASE_URL, title=None, author=None):
+    """Render an HTML document to PDF bytes: tagged (PDF/UA-1), static files only."""
+    document = HTML(string=html, base_url=base_url, url_fetcher=SafeFetcher()).render()
+    if title:
+        document.metadata.title = title
+    if author:
+        document.metadata.authors = [author]
+    return document.write_pdf(pdf_variant="pdf/ua-1")
+
+
+def render_document(html: str, *, base_url: str = BASE_URL):
+    """Lay out an HTML document (for page counts and tests)."""
+    return HTML(string=html, base_url=base_url, url_fetcher=SafeFetcher()).render()

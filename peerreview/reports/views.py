@@ -1,0 +1,145 @@
+"""Report pages: HTML previews, queueing a PDF, its progress, the download."""
+
+import logging
+import re
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from .. import permissions as perm
+from ..cycles.views import load_cycle
+from ..db import get_db
+from ..plans.forms import EmptyForm
+from . import jobs
+from .cache import ReportCache, report_key
+from .content import KINDS, report_data
+from .render import STATIC
+
+bp = Blueprint("reports", __name__)
+log = logging.getLogger(__name__)
+PDF_STYLESHEET = "print/report.css"
+CHART_CSS = (STATIC / "print" / "chart.css").read_text()
+SVG_OPEN = re.compile(r"<svg\b[^>]*>")
+
+
+@bp.app_template_filter("with_print_style")
+def with_print_style(svg) -> Markup:
+    """Put the print rules inside a chart: WeasyPrint styles SVG from within only."""
+    return Markup(
+        SVG_OPEN.sub(lambda m: f"{m.group(0)}<style>{CHART_CSS}</style>", str(svg), 1)
+    )
+
+
+def _load(cid):
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_view_reports(current_user, cycle), hide=True)
+    return db, cycle
+
+
+def build_html(db, cycle, kind, *, stylesheet=PDF_STYLESHEET) -> str:
+    """Return a report's HTML (for the PDF, or for the preview's stylesheet URL)."""
+    data = report_data(db, cycle, kind)
+    return render_template(f"reports/{kind}.html", stylesheet=stylesheet, **data)
+
+
+def _job(db, cycle, kind):
+    html = build_html(db, cycle, kind)
+    title = f"{KINDS[kind]}: {cycle['school_name'] or cycle['team_name']}"
+    author = cycle["school_name"] or cycle["team_name"]
+    return report_key(kind, html), html, title, author
+
+
+def _filename(cycle, kind) -> str:
+    name = "".join(c if c.isalnum() else "-" for c in (cycle["title"] or "cycle"))
+    return f"{kind}-report-{cycle['id']}-{name.strip('-').lower()[:60]}.pdf"
+
+
+@bp.route("/cycles/<int:cid>/reports")
+@login_required
+def index(cid):
+    """The reports of a cycle, each with its preview and PDF."""
+    db, cycle = _load(cid)
+    cache = ReportCache(jobs.cache_folder(current_app))
+    states = {kind: cache.state(_job(db, cycle, kind)[0]) for kind in KINDS}
+    return render_template(
+        "reports/index.html", cycle=cycle, kinds=KINDS, states=states, form=EmptyForm()
+    )
+
+
+@bp.route("/cycles/<int:cid>/reports/<any(team, governors):kind>.html")
+@login_required
+def preview(cid, kind):
+    """The report as HTML, with the print stylesheet (the PDF's exact source)."""
+    db, cycle = _load(cid)
+    stylesheet = url_for("static", filename=PDF_STYLESHEET)
+    return build_html(db, cycle, kind, stylesheet=stylesheet)
+
+
+@bp.route("/cycles/<int:cid>/reports/<any(team, governors):kind>.pdf", methods=["POST"])
+@login_required
+def prepare(cid, kind):
+    """Queue the PDF for the render worker; show its progress."""
+    db, cycle = _load(cid)
+    if EmptyForm().validate_on_submit():
+        key, html, title, author = _job(db, cycle, kind)
+        state = jobs.request_render(
+            jobs.cache_folder(current_app), key, html, title, author
+        )
+        log.info("report %s for cycle %s: %s", kind, cid, state["state"])
+    return redirect(url_for("reports.status", cid=cid, kind=kind))
+
+
+@bp.route("/cycles/<int:cid>/reports/<any(team, governors):kind>/status")
+@login_required
+def status(cid, kind):
+    """Where the PDF is: not prepared, queued, rendering, failed or ready."""
+    db, cycle = _load(cid)
+    key = _job(db, cycle, kind)[0]
+    state = ReportCache(jobs.cache_folder(current_app)).state(key)
+    download = url_for("reports.download", cid=cid, kind=kind)
+    if request.args.get("format") == "json":
+        return jsonify(
+            state=state["state"],
+            message=state["message"],
+            size=state["size"],
+            download=download if state["state"] == "ready" else None,
+        )
+    return render_template(
+        "reports/status.html",
+        cycle=cycle,
+        kind=kind,
+        kind_title=KINDS[kind],
+        state=state,
+        download=download,
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/cycles/<int:cid>/reports/<any(team, governors):kind>.pdf")
+@login_required
+def download(cid, kind):
+    """The rendered PDF for the data as it is now; else back to its status."""
+    db, cycle = _load(cid)
+    key = _job(db, cycle, kind)[0]
+    pdf = ReportCache(jobs.cache_folder(current_app)).get(key)
+    if pdf is None:
+        return redirect(url_for("reports.status", cid=cid, kind=kind))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(cycle, kind)}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,87 @@
+"""Pages and downloads of a cycle's results."""
+
+from flask import Blueprint, Response, render_template
+from flask_login import current_user, login_required
+
+from .. import permissions as perm
+from ..cycles.views import load_cycle
+from ..db import get_db
+from ..organisations.views import load_team
+from . import export, service
+
+bp = Blueprint("results", __name__)
+
+_FORMATS = {
+    "csv": (export.CSV_TYPE, export.results_csv, export.ratings_csv),
+    "xlsx": (export.XLSX_TYPE, export.results_xlsx, export.ratings_xlsx),
+}
+
+
+def _load_results(db, cid):
+    """Load a cycle the signed-in person may see results of, and its figures."""
+    cycle = load_cycle(db, cid)
+    team = load_team(db, cycle["team_id"])
+    perm.require(
+        perm.can_view_results(current_user, cycle, team)
+        or perm.can_view_provisional_results(current_user, cycle),
+        hide=True,
+    )
+    results = service.cycle_results(db, cycle)
+    if not perm.on_team(current_user, team["id"]) and not perm.can_lead_cycle(
+        current_user, cycle
+    ):
+        # Governors never see a rating pattern small enough to be a person's.
+        service.withhold_small_groups(results)
+    return cycle, team, results
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.route("/cycles/<int:cid>/results")
+@login_required
+def show(cid):
+    """A cycle's results: headline, section chart, items, strengths, priorities."""
+    db = get_db()
+    cycle, team, results = _load_results(db, cid)
+    return render_template(
+        "results/show.html",
+        cycle=cycle,
+        team=team,
+        r=results,
+        can_export_ratings=perm.can_export_ratings(current_user, cycle),
+        can_see_moderation=perm.can_view_moderation(current_user, cycle),
+    )
+
+
+@bp.route("/cycles/<int:cid>/results.<any(csv, xlsx):fmt>")
+@login_required
+def export_results(cid, fmt):
+    """Download agreed (or, for the lead, provisional) scores as CSV or XLSX."""
+    db = get_db()
+    _cycle, _team, results = _load_results(db, cid)
+    mimetype, build, _ = _FORMATS[fmt]
+    what = "provisional-results" if results["provisional"] else "results"
+    return _download(build(results), mimetype, export.filename(results, what, fmt))
+
+
+@bp.route("/cycles/<int:cid>/ratings.<any(csv, xlsx):fmt>")
+@login_required
+def export_ratings(cid, fmt):
+    """Download every individual rating (cycle lead; letters when anonymous)."""
+    db = get_db()
+    cycle = load_cycle(db, cid)
+    perm.require(perm.can_export_ratings(current_user, cycle), hide=True)
+    mimetype, _, build = _FORMATS[fmt]
+    rows = service.individual_ratings(db, cycle)
+    return _download(
+        build(rows), mimetype, export.filename(cycle, "individual-ratings", fmt)
+    )

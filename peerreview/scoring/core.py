@@ -1,0 +1,766 @@
+"""Score a cycle: per item, per section, overall, priorities and change.
+
+Plain functions that take data and return data; no Flask, no database. The
+method is explained for school leaders in ``docs/scoring.md``: keep the two
+in step.
+
+Two scales of figure appear side by side:
+
+* the *raw* scale is what people chose. Every per-item statistic (median,
+  mean, sd, min, max, range, rwg) is on the raw scale.
+* the *effective* value turns a reverse item round (``min + max - value``) so
+  that a higher value is always better. Roll-ups, bands, priorities,
+  strengths, maturity levels and change are on effective values.
+
+"Not applicable" (``na``) and "No evidence yet" (``ne``) are counted apart
+and never count as numbers; neither does a missing answer (``None``).
+"""
+
+import gc
+from collections import Counter
+from contextlib import contextmanager
+from math import sqrt
+from operator import itemgetter
+
+NOT_APPLICABLE = "na"
+NO_EVIDENCE = "ne"
+SPECIAL_LABELS = {NOT_APPLICABLE: "Not applicable", NO_EVIDENCE: "No evidence yet"}
+
+# An item is split when ratings span two or more scale steps or when the
+# agreement index falls below this.
+SPLIT_RWG = 0.7
+REASON_LOW = "low score"
+REASON_SPLIT = "split"
+STRENGTHS_SHOWN = 3
+# Guards comparisons of computed means against thresholds from the file.
+_EPS = 1e-9
+
+
+class _Scale:
+    """Lookups for one scale, built once per snapshot."""
+
+    def __init__(self, scale):
+        points = scale.get("points") or []
+        if not points:
+            raise ValueError("scale has no points")
+        self.kind = scale.get("kind")
+        self.codes = [str(p["code"]) for p in points]
+        self.values = [float(p["value"]) for p in points]
+        self.labels = [p.get("label", str(p["code"])) for p in points]
+        if len(set(self.codes)) != len(self.codes):
+            raise ValueError("scale point codes are not unique")
+        if any(c in SPECIAL_LABELS for c in self.codes):
+            raise ValueError("'na' and 'ne' cannot be scale point codes")
+        if any(b <= a for a, b in zip(self.values, self.values[1:], strict=False)):
+            raise ValueError("scale points must be ordered low to high by value")
+        a = self.points = len(points)
+        # Counting slots: points 0..A-1, then na, ne, unanswered.
+        self.slot = {code: i for i, code in enumerate(self.codes)}
+        self.slot[NOT_APPLICABLE] = a
+        self.slot[NO_EVIDENCE] = a + 1
+        self.slot[None] = a + 2
+        self.value_of = dict(zip(self.codes, self.values, strict=True))
+        self.label_of = dict(zip(self.codes, self.labels, strict=True))
+        self.label_of.update(SPECIAL_LABELS)
+        self.lo = self.values[0]
+        self.hi = self.values[-1]
+        self.rwg_expected = (a * a - 1) / 12.0
+        # Rating patterns repeat a great deal across items and teams (8 raters
+        # on 5 points make ~1,300 patterns), so statistics are memoised per
+        # pattern of counts.
+        self.cache = {}
+        self.judged = {}
+
+    def count(self, values, item_id=None, missing=0):
+        """Return counts per slot (points, then na, ne, unanswered)."""
+        counts = [0] * (self.points + 3)
+        slot = self.slot
+        try:
+            for v in values:
+                counts[slot[v]] += 1
+        except KeyError:
+            bad = next(v for v in values if v not in slot)
+            raise ValueError(
+                f"answer {bad!r} to item {item_id!r} is not on the scale"
+            ) from None
+        if missing > 0:
+            counts[-1] += missing
+        return tuple(counts)
+
+    def stats(self, counts):
+        """Return (statistics, distribution) for a pattern of counts.
+
+        Memoised; both are shared, so callers copy before handing them out.
+        """
+        found = self.cache.get(counts)
+        if found is None:
+            found = self.cache[counts] = self._stats(counts)
+        return found
+
+    def _stats(self, counts):
+        a = self.points
+        values = self.values
+        n = 0
+        total = 0.0
+        total_i = 0
+        first = last = None
+        for i in range(a):
+            c = counts[i]
+            if c:
+                n += c
+                total += c * values[i]
+                total_i += c * i
+                if first is None:
+                    first = i
+                last = i
+        distribution = tuple(
+            {"code": self.codes[i], "label": self.labels[i], "count": counts[i]}
+            for i in range(a)
+        )
+        out = {
+            "n": n,
+            "na": counts[a],
+            "ne": counts[a + 1],
+            "unanswered": counts[a + 2],
+            "median": None,
+            "mean": None,
+            "sd": None,
+            "min": None,
+            "max": None,
+            "range": None,
+            "rwg": None,
+            "split": False,
+        }
+        if not n:
+            return out, distribution
+        mean = total / n
+        mean_i = total_i / n
+        ss = ss_i = 0.0
+        for i in range(first, last + 1):
+            c = counts[i]
+            if c:
+                d = values[i] - mean
+                ss += c * d * d
+                di = i - mean_i
+                ss_i += c * di * di
+        spread = last - first
+        agreement = None
+        if n >= 2:
+            agreement = _rwg_from_variance(ss_i / (n - 1), self.rwg_expected)
+        out.update(
+            median=_median_from_counts(counts, values, n),
+            mean=mean,
+            sd=sqrt(ss / n),
+            min=values[first],
+            max=values[last],
+            range=spread,
+            rwg=agreement,
+            split=n >= 2 and (spread >= 2 or agreement < SPLIT_RWG),
+        )
+        return out, distribution
+
+    def reverse(self, value):
+        """Return the value seen from the other end of the scale."""
+        return self.lo + self.hi - value
+
+    def floor_point(self, value):
+        """Return the index of the highest point at or below ``value``."""
+        found = None
+        for i, v in enumerate(self.values):
+            if v <= value + _EPS:
+                found = i
+        return found
+
+
+def _median_from_counts(counts, values, n):
+    # The middle rating, or the mean of the two middle ratings for an even n.
+    lo_rank = (n - 1) // 2
+    hi_rank = n // 2
+    seen = 0
+    lo_value = None
+    for i, v in enumerate(values):
+        seen += counts[i]
+        if lo_value is None and seen > lo_rank:
+            lo_value = v
+        if seen > hi_rank:
+            return (lo_value + v) / 2.0
+    raise AssertionError("unreachable: n counts but no median")
+
+
+def _rwg_from_variance(variance, expected):
+    if expected <= 0:
+        return None
+    return max(0.0, 1.0 - variance / expected)
+
+
+def rwg(indices, points):
+    """Return the agreement index rwg for ratings at point positions 1..points.
+
+    rwg = 1 - s² / ((A² - 1) / 12), where s² is the sample variance (n - 1
+    denominator, as in James, Demaree and Wolf, 1984) of the positions and
+    (A² - 1) / 12 the variance of a uniform "no agreement" spread over A
+    points. Floored at 0. None with fewer than two ratings or fewer than two
+    points.
+    """
+    n = len(indices)
+    if n < 2 or points < 2:
+        return None
+    mean = sum(indices) / n
+    variance = sum((i - mean) ** 2 for i in indices) / (n - 1)
+    return _rwg_from_variance(variance, (points * points - 1) / 12.0)
+
+
+class _Plan:
+    """Everything about a snapshot that does not depend on a team's answers."""
+
+    def __init__(self, snapshot):
+        self.snapshot = snapshot
+        self.scale = _Scale(snapshot["scale"])
+        rules = snapshot.get("scoring") or {}
+        priority = rules.get("priority") or {}
+        self.at_or_below = priority.get("at_or_below")
+        self.min_share = rules.get("min_answered_share") or 0.0
+        self.bands = sorted(rules.get("bands") or [], key=lambda b: b["min"])
+        self.maturity = self.scale.kind == "maturity"
+        actions = {}
+        for action in snapshot.get("actions") or []:
+            for item_id in action.get("items") or []:
+                actions.setdefault(item_id, []).append(action["text"])
+        self.sections = []
+        self.items = []
+        seen = set()
+        for number, section in enumerate(snapshot.get("sections") or []):
+            first = len(self.items)
+            for item in section.get("items") or []:
+                if item["id"] in seen:
+                    raise ValueError(f"item id {item['id']!r} appears twice")
+                seen.add(item["id"])
+                self.items.append(
+                    _ItemPlan(item, section["id"], number, actions.get(item["id"]))
+                )
+            self.sections.append((section, first, len(self.items)))
+        self.by_id = {p.id: p for p in self.items}
+
+    def band(self, score):
+        """Return the name of the last band whose min is at or below score."""
+        if score is None:
+            return None
+        name = None
+        for band in self.bands:
+            if band["min"] <= score + _EPS:
+                name = band["name"]
+        return name
+
+    def level(self, score):
+        """Return (code, label) of the maturity level at or below score."""
+        if not self.maturity or score is None:
+            return None, None
+        i = self.scale.floor_point(score)
+        if i is None:
+            return None, None
+        return self.scale.codes[i], self.scale.labels[i]
+
+
+class _ItemPlan:
+    __slots__ = (
+        "actions",
+        "id",
+        "reverse",
+        "section",
+        "section_id",
+        "static",
+        "statement",
+        "tags",
+        "weight",
+    )
+
+    def __init__(self, item, section_id, section, actions):
+        self.id = item["id"]
+        self.section_id = section_id
+        self.section = section
+        self.statement = item.get("statement", "")
+        weight = item.get("weight", 1.0)
+        self.weight = 1.0 if weight is None else float(weight)
+        self.reverse = bool(item.get("reverse", False))
+        self.tags = list(item.get("tags") or [])
+        self.actions = list(actions or [])
+        self.static = {
+            "item_id": self.id,
+            "section_id": section_id,
+            "statement": self.statement,
+            "weight": self.weight,
+            "reverse": self.reverse,
+        }
+
+
+def prepare(snapshot):
+    """Return the per-snapshot lookups; pass the result to the scoring calls."""
+    return snapshot if isinstance(snapshot, _Plan) else _Plan(snapshot)
+
+
+def effective_value(value, scale, reverse):
+    """Return ``value`` turned round for a reverse item (min + max - value)."""
+    if value is None or not reverse:
+        return value
+    s = scale if isinstance(scale, _Scale) else _Scale(scale)
+    return s.reverse(value)
+
+
+def _resolve_agreed(scale, item_id, code):
+    # (agreed_value, agreed_label) for a recorded code.
+    if code is None:
+        return None, None
+    label = scale.label_of.get(code)
+    if label is None:
+        raise ValueError(
+            f"agreed value {code!r} for item {item_id!r} is not on the scale"
+        )
+    return scale.value_of.get(code), label
+
+
+def _judged(scale, item_id, counts, code, deferred, reverse, provisional, at_or_below):
+    # Statistics plus everything that follows from the agreed code; depends
+    # on no other property of the item, so it is memoised per combination.
+    key = (counts, code, deferred, reverse, provisional, at_or_below)
+    found = scale.judged.get(key)
+    if found is not None:
+        return found
+    stats, distribution = scale.stats(counts)
+    value, label = _resolve_agreed(scale, item_id, code)
+    if provisional:
+        score = stats["median"]
+    else:
+        # A deferred item has no agreed score yet, whatever was typed.
+        score = None if deferred else value
+    effective = score
+    if score is not None and reverse:
+        effective = scale.lo + scale.hi - score
+    out = dict(stats)
+    out.update(
+        agreed_value=value,
+        agreed_code=code,
+        agreed_label=label,
+        deferred=deferred,
+        score=score,
+        effective=effective,
+        priority=effective is not None
+        and at_or_below is not None
+        and effective <= at_or_below + _EPS,
+    )
+    found = scale.judged[key] = (out, distribution)
+    return found
+
+
+def _item_result(p, scale, counts, agreed, provisional, at_or_below):
+    # The single-item path; _score_results inlines the same steps.
+    if agreed:
+        code = agreed.get("value")
+        deferred = bool(agreed.get("deferred"))
+        rationale = agreed.get("rationale") or ""
+    else:
+        code = None
+        deferred = False
+        rationale = ""
+    judged, distribution = _judged(
+        scale, p.id, counts, code, deferred, p.reverse, provisional, at_or_below
+    )
+    out = {**p.static, **judged}
+    out["rationale"] = rationale
+    out["tags"] = p.tags[:]
+    out["distribution"] = list(map(dict.copy, distribution))
+    return out
+
+
+def score_item(item, scale, values, agreed=None, *, scoring=None, provisional=None):
+    """Return the figures for one item from its ratings and agreed score.
+
+    ``values`` holds one answer per respondent: a point code, "na", "ne" or
+    None. ``agreed`` is {"value", "rationale", "deferred"} or None.
+    ``scoring`` is the snapshot's "scoring" block (for the priority rule).
+    ``provisional`` defaults to "no agreed score given": the median then
+    stands in for the agreed value in ``score``, ``effective`` and
+    ``priority``.
+    """
+    s = scale if isinstance(scale, _Scale) else _Scale(scale)
+    if provisional is None:
+        provisional = agreed is None
+    at_or_below = ((scoring or {}).get("priority") or {}).get("at_or_below")
+    plan_item = _ItemPlan(item, None, None, None)
+    counts = s.count(values, item["id"])
+    return _item_result(plan_item, s, counts, agreed, provisional, at_or_below)
+
+
+_BY_KEY = (
+    itemgetter("respondent_id"),
+    itemgetter("item_id", "value"),
+)
+_BY_POSITION = {
+    3: (itemgetter(0), itemgetter(1, 2)),
+    4: (itemgetter(1), itemgetter(2, 3)),
+}
+
+
+def _tally(scale, answers):
+    """Return ({item_id: counts per slot}, number of respondents).
+
+    Accepts mappings, (respondent_id, item_id, value) rows, or the rows of
+    SELECT cycle_id, respondent_id, item_id, value.
+    """
+    if not answers:
+        return {}, 0
+    first = answers[0]
+    if isinstance(first, dict):
+        who, pair = _BY_KEY
+    else:
+        who, pair = _BY_POSITION[len(first)]
+    # Counter and itemgetter do the per-answer work in C; Python then walks
+    # only the distinct (item, value) pairs, about 100 per team.
+    respondents = len(set(map(who, answers)))
+    slots = scale.points + 3
+    slot = scale.slot
+    tallies = {}
+    for (item_id, value), n in Counter(map(pair, answers)).items():
+        counts = tallies.get(item_id)
+        if counts is None:
+            counts = tallies[item_id] = [0] * slots
+        i = slot.get(value)
+        if i is None:
+            raise ValueError(
+                f"answer {value!r} to item {item_id!r} is not on the scale"
+            )
+        counts[i] += n
+    return tallies, respondents
+
+
+def _score_results(plan, tallies, respondents, agreed, provisional):
+    # One result per item, in instrument order. This is the hot loop of
+    # score_many, so _item_result is inlined around a memo lookup.
+    scale = plan.scale
+    at_or_below = plan.at_or_below
+    memo = scale.judged
+    get_tally = tallies.get
+    get_agreed = agreed.get
+    copy = dict.copy
+    nothing = [0] * (scale.points + 3)
+    results = []
+    append = results.append
+    for p in plan.items:
+        counts = get_tally(p.id) or nothing[:]
+        # Respondents with no row at all for the item have not answered it.
+        missing = respondents - sum(counts)
+        if missing > 0:
+            counts[-1] += missing
+        a = get_agreed(p.id)
+        if a:
+            code = a.get("value")
+            deferred = bool(a.get("deferred"))
+            rationale = a.get("rationale") or ""
+        else:
+            code = None
+            deferred = False
+            rationale = ""
+        key = (tuple(counts), code, deferred, p.reverse, provisional, at_or_below)
+        found = memo.get(key)
+        if found is None:
+            found = _judged(scale, p.id, *key)
+        judged, distribution = found
+        out = {**p.static, **judged}
+        out["rationale"] = rationale
+        out["tags"] = p.tags[:]
+        out["distribution"] = list(map(copy, distribution))
+        append(out)
+    return results
+
+
+def _figure(plan, total, weights, scored, count, **extra):
+    # A weighted mean, shown only when enough items carry a value.
+    mean = total / weights if weights > 0 else None
+    share = scored / count if count else 0.0
+    shown = count > 0 and mean is not None and share + _EPS >= plan.min_share
+    score = mean if shown else None
+    code, label = plan.level(score)
+    out = extra
+    out.update(
+        score=score,
+        band=plan.band(score),
+        shown=shown,
+        answered_share=share,
+        item_count=count,
+        scored_count=scored,
+        partial_score=mean,
+        level=label,
+        level_code=code,
+    )
+    return out
+
+
+def _rollups(plan, results):
+    # Section and overall weighted means of effective values, in one pass.
+    k = len(plan.sections)
+    total = [0.0] * k
+    weights = [0.0] * k
+    scored = [0] * k
+    for p, r in zip(plan.items, results, strict=True):
+        e = r["effective"]
+        if e is not None:
+            i = p.section
+            scored[i] += 1
+            total[i] += p.weight * e
+            weights[i] += p.weight
+    sections = [
+        _figure(
+            plan,
+            total[i],
+            weights[i],
+            scored[i],
+            end - start,
+            id=section["id"],
+            title=section.get("title"),
+        )
+        for i, (section, start, end) in enumerate(plan.sections)
+    ]
+    overall = _figure(plan, sum(total), sum(weights), sum(scored), len(plan.items))
+    return sections, overall
+
+
+def _entry(p, r, rank, reasons):
+    return {
+        "rank": rank,
+        "item_id": p.id,
+        "section_id": p.section_id,
+        "statement": p.statement,
+        "score": r["score"],
+        "effective": r["effective"],
+        "agreed_label": r["agreed_label"],
+        "median": r["median"],
+        "range": r["range"],
+        "rwg": r["rwg"],
+        "split": r["split"],
+        "reasons": reasons,
+        "actions": p.actions[:],
+    }
+
+
+def _priorities(plan, results):
+    # Low scores first (lowest, then widest spread: larger range, lower
+    # agreement index, then instrument order), then split-only items.
+    low, split = [], []
+    for order, r in enumerate(results):
+        if r["priority"] or r["split"]:
+            rng = r["range"]
+            agreement = r["rwg"]
+            key = (
+                -1 if rng is None else -rng,
+                2.0 if agreement is None else agreement,
+                order,
+            )
+            if r["priority"]:
+                low.append((r["effective"], *key))
+            else:
+                split.append(key)
+    low.sort()
+    split.sort()
+    out = []
+    items = plan.items
+    for t in low:
+        order = t[-1]
+        r = results[order]
+        reasons = [REASON_LOW, REASON_SPLIT] if r["split"] else [REASON_LOW]
+        out.append(_entry(items[order], r, len(out) + 1, reasons))
+    for t in split:
+        order = t[-1]
+        out.append(_entry(items[order], results[order], len(out) + 1, [REASON_SPLIT]))
+    return out
+
+
+def _strengths(plan, results):
+    ranked = []
+    threshold = plan.at_or_below
+    for order, r in enumerate(results):
+        e = r["effective"]
+        if e is None or (threshold is not None and e <= threshold + _EPS):
+            continue
+        ranked.append((-e, r["range"] if r["range"] is not None else 0, order))
+    ranked.sort()
+    return [
+        _entry(plan.items[t[-1]], results[t[-1]], i + 1, [])
+        for i, t in enumerate(ranked[:STRENGTHS_SHOWN])
+    ]
+
+
+def _maturity(plan, results, sections):
+    if not plan.maturity:
+        return None
+    scale = plan.scale
+    strands = {}
+    for p, r in zip(plan.items, results, strict=True):
+        e = r["effective"]
+        i = scale.floor_point(e) if e is not None else None
+        strands[p.id] = scale.codes[i] if i is not None else None
+    dimensions = {
+        s["id"]: {
+            "score": s["score"],
+            "level": s["level"],
+            "level_code": s["level_code"],
+        }
+        for s in sections
+    }
+    return {"strands": strands, "dimensions": dimensions}
+
+
+def _major(version):
+    return str(version or "").split(".", 1)[0]
+
+
+def _delta(was, now):
+    return None if was is None or now is None else now - was
+
+
+def _change(plan, results, sections, previous):
+    if previous is None:
+        return None
+    prev_plan = prepare(previous["snapshot"])
+    prev_snap = prev_plan.snapshot
+    snap = plan.snapshot
+    comparable = prev_snap.get("id") == snap.get("id") and _major(
+        prev_snap.get("version")
+    ) == _major(snap.get("version"))
+    out = {
+        "previous_version": prev_snap.get("version"),
+        "comparable": comparable,
+        "items": {},
+        "sections": {},
+        "removed_items": [],
+    }
+    if not comparable:
+        return out
+    prev_results = _score_results(
+        prev_plan, {}, 0, previous.get("agreed") or {}, provisional=False
+    )
+    prev_sections, _ = _rollups(prev_plan, prev_results)
+    prev_effective = {
+        p.id: r["effective"] for p, r in zip(prev_plan.items, prev_results, strict=True)
+    }
+    for p, r in zip(plan.items, results, strict=True):
+        now = r["effective"]
+        new = p.id not in prev_effective
+        was = prev_effective.get(p.id)
+        out["items"][p.id] = {
+            "previous": was,
+            "current": now,
+            "delta": _delta(was, now),
+            "new": new,
+        }
+    out["removed_items"] = [p.id for p in prev_plan.items if p.id not in plan.by_id]
+    prev_by_id = {s["id"]: s for s in prev_sections}
+    for s in sections:
+        before = prev_by_id.get(s["id"])
+        was = before["score"] if before else None
+        out["sections"][s["id"]] = {
+            "previous": was,
+            "current": s["score"],
+            "delta": _delta(was, s["score"]),
+            "new": before is None,
+        }
+    return out
+
+
+def _score(plan, tallies, respondents, agreed, previous):
+    provisional = not agreed
+    results = _score_results(plan, tallies, respondents, agreed or {}, provisional)
+    sections, overall = _rollups(plan, results)
+    return {
+        "provisional": provisional,
+        "instrument_id": plan.snapshot.get("id"),
+        "version": plan.snapshot.get("version"),
+        "respondents": respondents,
+        "items": results,
+        "sections": sections,
+        "overall": overall,
+        "priorities": _priorities(plan, results),
+        "strengths": _strengths(plan, results),
+        "maturity": _maturity(plan, results, sections),
+        "change": _change(plan, results, sections, previous),
+    }
+
+
+def score_cycle(snapshot, answers, agreed=None, previous=None, *, respondents=None):
+    """Return every figure for one cycle.
+
+    ``answers`` is a list of {"respondent_id", "item_id", "value"};
+    ``agreed`` maps item id to {"value", "rationale", "deferred"}. With no
+    agreed scores (None or empty) the result is provisional: item medians
+    stand in for agreed values. ``previous`` is {"snapshot", "agreed"} of
+    the team's previous agreed cycle of the same instrument. ``respondents``
+    is the number invited; by default, the number who gave any answer.
+    """
+    plan = prepare(snapshot)
+    tallies, answered_by = _tally(plan.scale, list(answers))
+    count = answered_by if respondents is None else max(respondents, answered_by)
+    return _score(plan, tallies, count, agreed, previous)
+
+
+@contextmanager
+def _collector_paused():
+    # Scoring builds hundreds of thousands of small dicts and lists, none in
+    # a reference cycle; the cyclic collector would rescan them again and
+    # again (it doubled the time of a 500-team run). Reference counting
+    # still frees everything; the previous state is restored.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def score_many(
+    snapshot,
+    answers_by_cycle,
+    agreed_by_cycle,
+    *,
+    previous_by_cycle=None,
+    respondents_by_cycle=None,
+):
+    """Return {cycle_id: score_cycle(...)} for many cycles of one snapshot.
+
+    An answer may be a mapping with "respondent_id", "item_id" and "value",
+    a (respondent_id, item_id, value) row, or a row of ``SELECT cycle_id,
+    respondent_id, item_id, value`` as ``group_rows`` leaves it.
+    """
+    plan = prepare(snapshot)
+    previous_by_cycle = previous_by_cycle or {}
+    respondents_by_cycle = respondents_by_cycle or {}
+    out = {}
+    cycle_ids = list(answers_by_cycle)
+    cycle_ids.extend(c for c in agreed_by_cycle if c not in answers_by_cycle)
+    with _collector_paused():
+        for cycle_id in cycle_ids:
+            tallies, count = _tally(plan.scale, answers_by_cycle.get(cycle_id) or [])
+            invited = respondents_by_cycle.get(cycle_id)
+            if invited is not None:
+                count = max(count, invited)
+            out[cycle_id] = _score(
+                plan,
+                tallies,
+                count,
+                agreed_by_cycle.get(cycle_id),
+                previous_by_cycle.get(cycle_id),
+            )
+    return out
+
+
+def group_rows(rows):
+    """Group the rows of SELECT cycle_id, respondent_id, item_id, value by cycle.
+
+    The rows themselves are kept (no copy), ready for ``score_many``.
+    """
+    out = {}
+    for row in rows:
+        bucket = out.get(row[0])
+        if bucket is None:
+            out[row[0]] = [row]
+        else:
+            bucket.append(row)
+    return out

@@ -1,0 +1,262 @@
+"""Benchmark report rendering.
+
+Run from the repo root: ``.venv/bin/python tests/bench/bench_reports.py``.
+
+1. The team report for a 40-item instrument (the ASCL checklist's scale,
+   scoring and wording, its items repeated to 40 in four sections) with 8
+   raters and a 15-action plan with notes: rendered ten times; the median,
+   beside the median of WeasyPrint rendering a one-page document of one
+   paragraph, and the ratio. Peak memory: Python allocations during one
+   render (tracemalloc) and the process's peak resident size.
+2. 50 governors' summaries for a partnership of 50 schools, through the real
+   ``flask reports governors --partnership … --out …`` command, cold cache.
+Targets (issue 7): team report < 1 s median and within 8x of the baseline;
+peak memory < 150 MB; 50 summaries < 30 s.
+"""
+
+import logging
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from peerreview import create_app, demo, demo_cycles  # noqa: E402
+from peerreview.cycles import service as cycles  # noqa: E402
+from peerreview.db import connect, migrate  # noqa: E402
+from peerreview.instruments import Library  # noqa: E402
+from peerreview.instruments.loader import parse_text  # noqa: E402
+from peerreview.plans import service as plans  # noqa: E402
+from peerreview.reports.render import render_document, render_pdf  # noqa: E402
+from peerreview.reports.views import build_html  # noqa: E402
+
+RUNS = int(__import__("os").environ.get("BENCH_RUNS", "10"))
+ITEMS = 40
+RATERS = 8
+ACTIONS = 15
+SCHOOLS = int(__import__("os").environ.get("BENCH_SCHOOLS", "50"))
+
+
+def instrument_40():
+    data = yaml.safe_load((ROOT / "instruments" / "ascl-closing-gaps.yaml").read_text())
+    source = [i for s in data["sections"] for i in s["items"]]
+    sections = []
+    for s in range(4):
+        items = []
+        for n in range(ITEMS // 4):
+            item = dict(source[(s * 10 + n) % len(source)])
+            item["id"] = f"bench-{s}-{n}"
+            items.append(item)
+        sections.append(
+            {"id": f"sec-{s}", "title": f"Theme {s + 1} of the bench", "items": items}
+        )
+    data.update(id="bench-40", title="Bench instrument, 40 items", sections=sections)
+    data["actions"] = [
+        {
+            "items": [i["id"]],
+            "text": f"Suggested action for {i['id']}: " + "agree, act, review. " * 3,
+        }
+        for s in sections
+        for i in s["items"]
+    ]
+    dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda *a: True})
+    return parse_text(yaml.dump(data, Dumper=dumper, sort_keys=False), "bench-40.yaml")
+
+
+def add_people(db, team_id, count, tag):
+    ids = []
+    for n in range(count):
+        uid = (
+            db["users"]
+            .insert(
+                {
+                    "email": f"{tag}-{n}@bench.example.org",
+                    "name": f"Bench Person {tag} {n}",
+                    "is_admin": 0,
+                    "active": 1,
+                    "session_version": 1,
+                }
+            )
+            .last_pk
+        )
+        db["roles"].insert(
+            {
+                "user_id": uid,
+                "role": "team_lead" if n == 0 else "team_member",
+                "scope_type": "team",
+                "scope_id": team_id,
+            }
+        )
+        ids.append(uid)
+    return ids
+
+
+def team_report_case(db, app):
+    team = (
+        db["teams"].insert({"name": "Bench SLT", "kind": "slt", "school_id": 1}).last_pk
+    )
+    people = add_people(db, team, RATERS, "t")
+    cid = demo_cycles._run(
+        db,
+        instrument_40(),
+        team,
+        state="agreed",
+        bias=-0.6,
+        seed=4,
+        title="Bench cycle",
+        created="2026-10-01",
+        closes="2026-10-20",
+    )
+    cycle = cycles.get_cycle(db, cid)
+    proposed = plans.proposals(plans.results_of(db, cycle), cycle["snapshot"])
+    plans.create_plan(
+        db, cycle, [p["item_id"] for p in proposed[:ACTIONS]], actor_id=people[0]
+    )
+    while len(plans.get_plan(db, cycle)["actions"]) < ACTIONS:
+        plans.add_action(
+            db,
+            cycle,
+            {"title": "Own action", "item_ids": cycle["snapshot"].item_ids[:2]},
+            actor_id=people[0],
+        )
+    for n, action in enumerate(plans.get_plan(db, cycle)["actions"]):
+        plans.update_action(
+            db,
+            cycle,
+            action["id"],
+            {
+                **action,
+                "owner_id": people[n % RATERS],
+                "starts_on": "2026-11-01",
+                "due_on": "2027-03-31",
+                "resources": "Two INSET sessions; £1,200 of supply cover.",
+                "success_criteria": "Every subject leader can show the change in their area.",
+                "impact_measure": "Termly attainment tracking, reported to governors.",
+                "status": ["on_track", "at_risk", "not_started", "done"][n % 4],
+            },
+            actor_id=people[0],
+        )
+        plans.add_note(
+            db,
+            cycle,
+            action["id"],
+            "2026-11-20",
+            "Started; first review booked.",
+            actor_id=people[0],
+        )
+    with app.test_request_context():
+        build_html(db, cycle, "team")  # compile the templates once
+        started = time.perf_counter()
+        html = build_html(db, cycle, "team")
+        build = time.perf_counter() - started
+    (Path(tempfile.gettempdir()) / "bench-team-report.html").write_text(html)
+    return html, build
+
+
+def timed(fn, runs=RUNS):
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def partnership_case(db):
+    pid = (
+        db["partnerships"].insert({"name": "Bench partnership", "kind": "mat"}).last_pk
+    )
+    ascl = Library(ROOT / "instruments").get("ascl-closing-gaps")
+    for n in range(SCHOOLS):
+        sid = (
+            db["schools"]
+            .insert(
+                {
+                    "name": f"Bench School {n + 1}",
+                    "urn": f"9{n:05d}",
+                    "phase": "primary",
+                }
+            )
+            .last_pk
+        )
+        db["partnership_schools"].insert({"partnership_id": pid, "school_id": sid})
+        team = (
+            db["teams"]
+            .insert({"name": "Senior leadership team", "kind": "slt", "school_id": sid})
+            .last_pk
+        )
+        lead = add_people(db, team, 5, f"s{n}")[0]
+        cid = demo_cycles._run(
+            db, ascl, team, state="agreed", bias=(n % 5 - 2) / 3, seed=n
+        )
+        cycle = cycles.get_cycle(db, cid)
+        proposed = plans.proposals(plans.results_of(db, cycle), cycle["snapshot"])
+        plans.create_plan(
+            db, cycle, [p["item_id"] for p in proposed[:6]], actor_id=lead
+        )
+    return pid
+
+
+def main():
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        db = connect(path)
+        migrate(db)
+        demo.load_organisations(db)
+        app = create_app(
+            {"DATABASE": str(path), "SECRET_KEY": "bench", "SERVER_NAME": "localhost"}
+        )
+
+        html, build = team_report_case(db, app)
+        render_pdf(html)  # warm fonts and caches once, as a worker would be
+        team = timed(lambda: render_pdf(html))
+        one_page = "<html lang='en'><body><p>One paragraph of text.</p></body></html>"
+        render_pdf(one_page)
+        base = timed(lambda: render_pdf(one_page))
+        tracemalloc.start()
+        render_pdf(html)
+        _, py_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        pages = len(render_document(html).pages)
+        print(
+            f"team report: {ITEMS} items x {RATERS} raters x {ACTIONS} actions, {pages} pages"
+        )
+        print(
+            f"  HTML built in {build * 1000:.0f} ms (in the web request, for the cache key)"
+        )
+        print(f"  median of {RUNS} renders: {team:.3f} s (target < 1 s)")
+        print(
+            f"  one-page baseline median: {base:.3f} s; ratio {team / base:.1f}x (target <= 8x)"
+        )
+        print(
+            f"  peak Python allocations in one render: {py_peak / 2**20:.1f} MB; "
+            f"process peak RSS: {rss:.0f} MB (target < 150 MB)"
+        )
+
+        pid = partnership_case(db)
+        runner = app.test_cli_runner()
+        out = Path(folder) / "summaries.zip"
+        started = time.perf_counter()
+        result = runner.invoke(
+            args=["reports", "governors", "--partnership", str(pid), "--out", str(out)]
+        )
+        elapsed = time.perf_counter() - started
+        assert result.exit_code == 0, result.output
+        print(
+            f"{SCHOOLS} governors' summaries, cold cache: {elapsed:.1f} s (target < 30 s); "
+            f"zip {out.stat().st_size / 1024:.0f} KB"
+        )
+        print("  " + result.output.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,468 @@
+"""Benchmark the background save under load, against a bare route.
+
+Run from the repo root (needs only what `make setup` installs):
+
+    .venv/bin/python tests/bench/bench_saves.py [--clients 50] [--seconds 10]
+
+It builds a temporary database (migrations, the demo organisations, and an open
+cycle of a generated 60-item instrument rated by the five people of Northfield's
+senior leadership team), then starts the real server the way `make run` does:
+gunicorn with wsgi:app on a free loopback port. 50 clients (asyncio, one
+keep-alive connection each, each signed in through the real sign-in form with
+its own session) then post autosaves as fast as they can: the full path
+(session cookie, user loader, CSRF header, permission, validation, a BEGIN
+IMMEDIATE write to SQLite). In the same run the same clients hit a bare WSGI
+app that does nothing (`bare` below), served by gunicorn with the same
+settings, so the ratio shows what the application costs over the server and
+the HTTP round trip. Each client owns its own (person, item) pairs, so no save
+is stale; every answer must come back 200.
+
+Server choice for this 2-core machine (also `make run`): gthread workers, two
+processes (one per core) with four threads each. Sync workers close the
+connection after every response (no keep-alive) and block a whole process on
+each slow client; threads overlap the I/O and SQLite's waits for the write lock
+while two processes use both cores. Prints figures; asserts nothing.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import pathlib
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HERE = pathlib.Path(__file__).resolve().parent
+PASSWORD = "peerreview-demo"
+GUNICORN_ARGS = ["--worker-class", "gthread", "--workers", "2", "--threads", "4"]
+_CSRF = re.compile(r'data-csrf="([^"]+)"')
+_FORM_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def bare(environ, start_response):
+    """A route that does nothing: the floor for any request through gunicorn."""
+    body = b'{"saved": true}'
+    start_response(
+        "200 OK",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+# The database ------------------------------------------------------------------
+
+
+def write_instrument(folder: pathlib.Path, items: int = 60) -> pathlib.Path:
+    """Write an instrument of `items` items (agreement 1-5) in sections of ten."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "instruments" / "ascl-closing-gaps.yaml").read_text())
+    data["id"] = f"bench-{items}"
+    data["title"] = f"Benchmark instrument ({items} items)"
+    data.pop("actions", None)
+    data["sections"] = [
+        {
+            "id": f"section-{s + 1}",
+            "title": f"Section {s + 1} of the benchmark instrument",
+            "description": "Statements generated for the benchmark.",
+            "items": [
+                {
+                    "id": f"item-{n:03d}",
+                    "statement": f"Statement {n}: leaders check that the school's "
+                    "work for disadvantaged pupils is consistent across subjects.",
+                    "guidance": "Look at what staff say and do, and what pupils report.",
+                    "evidence_prompts": ["Work scrutiny", "Pupil voice"],
+                }
+                for n in range(s * 10 + 1, min(items, s * 10 + 10) + 1)
+            ],
+        }
+        for s in range((items + 9) // 10)
+    ]
+    path = folder / f"bench-{items}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def build_database(path: pathlib.Path, items: int = 60) -> dict:
+    """Demo organisations plus one open cycle; return its id, items and raters."""
+    sys.path.insert(0, str(ROOT))
+    from peerreview import demo
+    from peerreview.cycles import service
+    from peerreview.db import connect, migrate
+    from peerreview.instruments import load_file
+
+    db = connect(path)
+    try:
+        migrate(db)
+        demo.load_organisations(db)
+        people = db.execute(
+            "SELECT u.id, u.email, r.role FROM roles r JOIN users u ON u.id = r.user_id "
+            "WHERE r.scope_type = 'team' AND r.scope_id = 1 ORDER BY u.id"
+        ).fetchall()
+        lead = next(uid for uid, _, role in people if role == "team_lead")
+        instrument = load_file(write_instrument(path.parent, items))
+        cid = service.create_cycle(
+            db,
+            instrument=instrument,
+            team_id=1,
+            respondent_ids=[uid for uid, _, _ in people],
+            closes_on=None,
+            anonymous=True,
+            actor_id=lead,
+        )
+        cycle = service.get_cycle(db, cid)
+        service.transition(db, cycle, "open", actor_id=lead)
+        return {
+            "cycle_id": cid,
+            "item_ids": list(cycle["snapshot"].item_ids),
+            "emails": [email for _, email, _ in people],
+        }
+    finally:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.conn.close()
+
+
+# The server --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn in its own process group on 127.0.0.1, killed as a whole."""
+
+    def __init__(self, app: str, port: int, env: dict, args=GUNICORN_ARGS, log=None):
+        self.port = port
+        command = [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-m",
+            "gunicorn",
+            *args,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--pythonpath",
+            f"{ROOT},{HERE}",
+            "--log-level",
+            "warning",
+            app,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            start_new_session=True,
+            stdout=log or subprocess.DEVNULL,
+            stderr=log or subprocess.DEVNULL,
+        )
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            try:
+                conn.request("GET", "/sign-in")
+                response = conn.getresponse()
+                response.read()
+                if response.status in (200, 404, 405):
+                    return
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start")
+
+    def kill(self) -> None:
+        """SIGKILL the master and every worker at once, as a crash would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def app_env(database: pathlib.Path) -> dict:
+    return {
+        "PEERREVIEW_DATABASE": str(database),
+        "PEERREVIEW_SECRET_KEY": "bench-secret-key-not-for-production",
+    }
+
+
+# A signed-in client ------------------------------------------------------------
+
+
+class Session:
+    """A browser-like HTTP session (one keep-alive connection, one cookie jar)."""
+
+    def __init__(self, port: int, timeout: float = 10.0):
+        self.port = port
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self.conn = None
+        self.token = None
+
+    def request(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=self.timeout
+            )
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except Exception:
+            self.close()
+            raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.close()
+        return response.status, data
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def sign_in(self, email: str, cycle_id: int) -> None:
+        from urllib.parse import urlencode
+
+        _, html = self.request("GET", "/sign-in")
+        token = _FORM_CSRF.search(html.decode()).group(1)
+        status, _ = self.request(
+            "POST",
+            "/sign-in",
+            urlencode({"email": email, "password": PASSWORD, "csrf_token": token}),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert status == 302, f"sign-in as {email} gave {status}"
+        status, html = self.request("GET", f"/cycles/{cycle_id}/rate")
+        assert status == 200, f"rating page gave {status}"
+        self.token = _CSRF.search(html.decode()).group(1)
+
+    def save(self, cycle_id, item_id, value, comment, revision):
+        """Post one autosave as autosave.js does; return (status, json)."""
+        body = json.dumps(
+            {
+                "item_id": item_id,
+                "value": value,
+                "comment": comment,
+                "evidence": "",
+                "revision": revision,
+            }
+        )
+        status, data = self.request(
+            "POST",
+            f"/cycles/{cycle_id}/answers",
+            body,
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-CSRFToken": self.token,
+            },
+        )
+        return status, json.loads(data or b"{}")
+
+
+# The load ------------------------------------------------------------------------
+
+
+async def _client(port, path, make_body, headers, deadline, latencies, failures):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    n = 0
+    try:
+        while time.perf_counter() < deadline:
+            body = make_body(n).encode()
+            n += 1
+            head = (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Content-Length: {len(body)}\r\n{headers}\r\n"
+            ).encode()
+            started = time.perf_counter()
+            writer.write(head + body)
+            status_line = await reader.readline()
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode("latin-1").partition(":")
+                name = name.strip().lower()
+                if name == "content-length":
+                    length = int(value)
+                elif name == "connection" and value.strip().lower() == "close":
+                    close = True
+            data = await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            status = int(status_line.split()[1])
+            if status != 200:
+                failures.append((status, data[:200]))
+            if close:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+async def _load(port, jobs, seconds):
+    latencies, failures = [], []
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(
+        *(
+            _client(port, path, body, headers, deadline, latencies, failures)
+            for path, body, headers in jobs
+        )
+    )
+    elapsed = time.perf_counter() - started
+    return latencies, failures, elapsed
+
+
+def run_load(port, jobs, seconds) -> dict:
+    latencies, failures, elapsed = asyncio.run(_load(port, jobs, seconds))
+    ordered = sorted(latencies)
+    return {
+        "requests": len(latencies),
+        "failures": failures,
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
+        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+    }
+
+
+def stored_revisions(database) -> dict:
+    """Return {(email, item id): revision} as the database holds them."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        return {
+            (email, item): revision
+            for email, item, revision in conn.execute(
+                "SELECT u.email, r.item_id, r.revision FROM responses r "
+                "JOIN users u ON u.id = r.respondent_id"
+            )
+        }
+
+
+def save_jobs(sessions, setup, stored, run="run"):
+    """One job per client: its own items, values cycling, revisions counted."""
+    jobs = []
+    items = setup["item_ids"]
+    codes = ["1", "2", "3", "4", "5"]
+    per_person = len(sessions) // len(setup["emails"]) or 1
+    for k, session in enumerate(sessions):
+        email = setup["emails"][k % len(setup["emails"])]
+        mine = items[k // len(setup["emails"]) :: per_person]
+        revisions = {item: stored.get((email, item), 0) for item in mine}
+
+        def body(n, mine=mine, revisions=revisions):
+            item = mine[n % len(mine)]
+            revisions[item] += 1
+            return json.dumps(
+                {
+                    "item_id": item,
+                    "value": codes[(n // len(mine)) % 5],
+                    "comment": f"{run} save {n}",
+                    "evidence": "",
+                    "revision": revisions[item] - 1,
+                }
+            )
+
+        cookie = "; ".join(f"{a}={b}" for a, b in session.cookies.items())
+        headers = (
+            "Content-Type: application/json\r\nAccept: application/json\r\n"
+            f"X-CSRFToken: {session.token}\r\nCookie: {cookie}\r\n"
+        )
+        jobs.append((f"/cycles/{setup['cycle_id']}/answers", body, headers))
+    return jobs
+
+
+def report(name, r):
+    print(
+        f"{name:<12} {r['requests']:>7} requests  {r['per_second']:>8.1f}/s  "
+        f"p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  "
+        f"p99 {r['p99_ms']:6.2f} ms  failures {len(r['failures'])}"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--gunicorn",
+        default=" ".join(GUNICORN_ARGS),
+        help="gunicorn worker options (default: %(default)s)",
+    )
+    options = parser.parse_args()
+    args = options.gunicorn.split()
+    with tempfile.TemporaryDirectory() as folder:
+        database = pathlib.Path(folder) / "bench.db"
+        setup = build_database(database)
+        env = app_env(database)
+        app_server = Server("wsgi:app", free_port(), env, args)
+        bare_server = Server("bench_saves:bare", free_port(), env, args)
+        try:
+            sessions = []
+            for k in range(options.clients):
+                session = Session(app_server.port)
+                session.sign_in(
+                    setup["emails"][k % len(setup["emails"])], setup["cycle_id"]
+                )
+                session.close()
+                sessions.append(session)
+            bare_jobs = [
+                ("/", lambda n: "{}", "Content-Type: application/json\r\n")
+            ] * (options.clients)
+            print(
+                f"{options.clients} clients, {options.seconds:g} s each, "
+                f"gunicorn {' '.join(args)}, {os.cpu_count()} CPUs"
+            )
+            run_load(bare_server.port, bare_jobs, 1)  # warm up
+            run_load(app_server.port, save_jobs(sessions, setup, {}, "warm-up"), 1)
+            jobs = save_jobs(sessions, setup, stored_revisions(database))
+            bare_result = run_load(bare_server.port, bare_jobs, options.seconds)
+            save_result = run_load(app_server.port, jobs, options.seconds)
+        finally:
+            app_server.stop()
+            bare_server.stop()
+    report("bare route", bare_result)
+    report("full save", save_result)
+    ratio = bare_result["per_second"] / save_result["per_second"]
+    print(f"throughput ratio bare/save: {ratio:.2f}x")
+    print(
+        "targets: ratio <= 2x "
+        + ("met" if ratio <= 2 else "MISSED")
+        + f"; p95 < 50 ms {'met' if save_result['p95_ms'] < 50 else 'MISSED'}"
+        + f"; >= 500 saves/s {'met' if save_result['per_second'] >= 500 else 'MISSED'}"
+    )
+    if save_result["failures"]:
+        print("first failures:", save_result["failures"][:3])
+
+
+if __name__ == "__main__":
+    main()

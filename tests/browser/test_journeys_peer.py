@@ -1,0 +1,128 @@
+"""Peer review end to end: the partnership lead plans a round, two reviewers
+rate and agree on the ordinary cycle pages, the host sees self vs peer, and the
+lead sees the matrix. axe-core checks every page on the way."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from support import HEAD, TRUST_LEAD
+from support_browser import check_page, sign_in
+
+pytestmark = pytest.mark.browser
+
+ITEMS = 11
+VIEWPORT = {"width": 1280, "height": 900}
+# The suggested reviewers of Northfield Primary: the heads of the next two
+# schools by name; Riverside's head leads.
+LEAD_REVIEWER = "headteacher@riversideinfant.example.org"
+REVIEWER = "headteacher@bayviewspecial.example.org"
+
+
+def heading(page: Page):
+    return page.get_by_role("heading", level=1)
+
+
+def new_page(browser) -> Page:
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(10_000)
+    return context.new_page()
+
+
+def rate_everything(browser, base_url, email, label, shot):
+    page = new_page(browser)
+    sign_in(page, base_url, email, a11y=False)
+    page.get_by_role("link", name="Peer review", exact=True).click()
+    check_page(page, f"peer-{shot}-hub")
+    page.get_by_role("link", name="Rate Northfield Primary School").click()
+    expect(heading(page)).to_contain_text("peer review of Northfield")
+    for n in range(ITEMS):
+        item = page.locator(".pr-item").nth(n)
+        item.get_by_label(label, exact=True).check()
+        expect(item.get_by_role("status")).to_have_text("Saved")
+    check_page(page, f"peer-{shot}-rated")
+    page.get_by_role("button", name="Submit my ratings").click()
+    expect(page.get_by_role("alert").first).to_contain_text("ratings are submitted")
+    return page
+
+
+def test_peer_review_round(live_server, page, browser):
+    base = live_server.url
+
+    # The partnership lead plans a round with Northfield Primary as the only host.
+    sign_in(page, base, TRUST_LEAD)
+    page.get_by_role("link", name="Peer review", exact=True).click()
+    check_page(page, "peer-1-lead-hub")
+    page.get_by_role("link", name="Plan a peer-review round").click()
+    expect(heading(page)).to_have_text("Plan a peer-review round")
+    check_page(page, "peer-2-plan")
+    page.get_by_label("Title of the round").fill("Spring peer visits")
+    page.get_by_label("Instrument").select_option(
+        label="Closing gaps in attainment (ASCL checklist)"
+    )
+    for box in page.get_by_role("checkbox", name=re.compile(r"^Include ")).all():
+        box.set_checked(False)
+    page.get_by_label("Include Northfield Primary School as a host").check()
+    page.get_by_role("button", name="Plan the round").click()
+    expect(page.get_by_role("alert").first).to_contain_text("The round is planned")
+    expect(heading(page)).to_have_text("Spring peer visits")
+    check_page(page, "peer-3-round")
+    expect(page.get_by_role("row", name=re.compile("Northfield"))).to_contain_text(
+        "Open for ratings"
+    )
+    round_url = page.url
+
+    # Two reviewers rate alone, then the lead reviewer runs moderation.
+    rate_everything(browser, base, REVIEWER, "Disagree", "4").context.close()
+    lead = rate_everything(browser, base, LEAD_REVIEWER, "Strongly disagree", "5")
+    lead.goto(base + "/peer/")
+    lead.get_by_role("link", name="Run the review of Northfield Primary School").click()
+    check_page(lead, "peer-6-run")
+    lead.get_by_role("button", name="Close ratings and start moderation").click()
+    expect(lead.get_by_text("The cycle is now: Moderation.")).to_be_visible()
+    lead.get_by_role("link", name="Open the moderation meeting").click()
+    check_page(lead, "peer-6b-moderation")
+    for n in range(1, ITEMS + 1):
+        section = lead.locator(".pr-moderation-item").filter(
+            has=lead.get_by_role("button", name=f"Record for item {n}", exact=True)
+        )
+        section.get_by_label("Disagree", exact=True).check()
+        section.get_by_label("Rationale", exact=True).fill(
+            f"Books did not show it ({n})."
+        )
+        section.get_by_role("button", name=f"Record for item {n}", exact=True).click()
+        expect(lead.get_by_role("alert").first).to_contain_text("Saved.")
+    lead.get_by_role("link", name="Back to the cycle").click()
+    lead.get_by_role("button", name="Mark the cycle agreed").click()
+    expect(lead.get_by_text("The cycle is now: Agreed.")).to_be_visible()
+    check_page(lead, "peer-7-agreed")
+    lead.get_by_role("link", name="Self vs peer").click()
+    expect(heading(lead)).to_have_text("Self vs peer: Northfield Primary School")
+    lead.context.close()
+
+    # The host now sees its own scores beside the reviewers'.
+    host = new_page(browser)
+    sign_in(host, base, HEAD, a11y=False)
+    host.get_by_role("link", name="Peer review", exact=True).click()
+    host.get_by_role("link", name="see self vs peer").first.click()
+    expect(heading(host)).to_have_text("Self vs peer: Northfield Primary School")
+    expect(host.get_by_text(re.compile(r"^Calibration: "))).to_be_visible()
+    expect(host.get_by_text("Agreed peer score")).to_have_count(ITEMS)
+    expect(host.get_by_text("Books did not show it (1).")).to_be_visible()
+    check_page(host, "peer-8-host-self-vs-peer")
+    host.context.close()
+
+    # The partnership lead sees the round in the matrix.
+    page.goto(round_url)
+    page.get_by_role("link", name="Compare schools in this round").click()
+    expect(heading(page)).to_have_text("Compare schools")
+    expect(page.locator("svg.pr-heat")).to_be_visible()
+    expect(page.locator("svg.pr-heat")).to_contain_text("Northfield Primary School")
+    check_page(page, "peer-9-matrix")
+    page.get_by_text("The matrix as a table").click()
+    expect(
+        page.locator("table.pr-matrix").get_by_role(
+            "row", name=re.compile("^Northfield Primary School")
+        )
+    ).to_be_visible()
+    check_page(page, "peer-10-matrix-table")

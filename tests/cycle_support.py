@@ -1,0 +1,64 @@
+"""Helpers to set up cycles in tests."""
+
+import pathlib
+
+from peerreview.cycles import service
+from peerreview.instruments import load_file
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+ASCL = ROOT / "instruments" / "ascl-closing-gaps.yaml"
+
+
+def team_people(db, team_id=1):
+    """Return (lead id, [member ids]) of a demo team."""
+    rows = db.execute(
+        "SELECT user_id, role FROM roles WHERE scope_type='team' AND scope_id=? "
+        "ORDER BY role, user_id",
+        [team_id],
+    ).fetchall()
+    lead = next(uid for uid, role in rows if role == "team_lead")
+    return lead, [uid for uid, role in rows if role == "team_member"]
+
+
+def make_cycle(db, team_id=1, state="open", anonymous=False, path=ASCL):
+    """Create a self-evaluation cycle of the whole team, moved to a state."""
+    lead, members = team_people(db, team_id)
+    cid = service.create_cycle(
+        db,
+        instrument=load_file(path),
+        team_id=team_id,
+        respondent_ids=[lead, *members],
+        closes_on="2027-03-14",
+        anonymous=anonymous,
+        actor_id=lead,
+    )
+    cycle = service.get_cycle(db, cid)
+    for step in service.STATES[1 : service.STATES.index(state) + 1]:
+        if step == "agreed":
+            for item_id in cycle["snapshot"].item_ids:
+                service.record_agreed(
+                    db,
+                    cycle,
+                    item_id,
+                    value="3",
+                    rationale="",
+                    deferred=False,
+                    actor_id=lead,
+                )
+        service.transition(db, cycle, step, actor_id=lead)
+    return service.get_cycle(db, cid)
+
+
+def answer_all(db, cycle, user_id, value="4"):
+    for item_id in cycle["snapshot"].item_ids:
+        current = service.my_answers(db, cycle["id"], user_id).get(item_id)
+        service.save_answer(
+            db,
+            cycle,
+            user_id,
+            item_id,
+            value=value,
+            comment="",
+            evidence="",
+            base_revision=current["revision"] if current else 0,
+        )

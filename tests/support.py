@@ -1,0 +1,51 @@
+"""Helpers and demo sign-ins shared by the tests."""
+
+import re
+
+TOKEN = re.compile(
+    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
+)
+DEMO_PASSWORD = "peerreview-demo"
+
+
+def csrf_token(client, url="/sign-in") -> str:
+    """Return a CSRF token from a page's form."""
+    html = client.get(url).get_data(as_text=True)
+    match = TOKEN.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email, password=DEMO_PASSWORD, follow=False):
+        token = csrf_token(self.client, "/sign-in")
+        return self.client.post(
+            "/sign-in",
+            data={"email": email, "password": password, "csrf_token": token},
+            follow_redirects=follow,
+        )
+
+    def logout(self):
+        token = csrf_token(self.client, "/")
+        return self.client.post("/sign-out", data={"csrf_token": token})
+
+    def post(self, url, data=None, page=None, **kw):
+        """POST a form with a valid CSRF token taken from page (default: url)."""
+        token = csrf_token(self.client, page or url)
+        return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+def user_id(db, email) -> int:
+    return db.execute("SELECT id FROM users WHERE email = ?", [email]).fetchone()[0]
+
+
+ADMIN = "admin@peerreview.example.org"
+HEAD = "headteacher@northfieldprimary.example.org"
+DEPUTY = "deputy.headteacher@northfieldprimary.example.org"
+TRUST_LEAD = "director@northfieldtrust.example.org"
+CLUSTER_LEAD = "lead@lunevalley.example.org"
+GOVERNOR = "governor@northfieldprimary.example.org"
+CHAIR = "chair@northfieldtrust.example.org"

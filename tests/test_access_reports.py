@@ -1,0 +1,34 @@
+"""Who may reach each report page: the same people who read the action plan
+(cycle 2: Northfield Primary's team and governors, and the admin)."""
+
+import pytest
+from access_table import ORDER, get_statuses, post_statuses, row, sign_in_as
+
+READERS = row(302, 200, 404, 404, 200, 200)
+# Not rendered yet: the download sends a reader to the status page.
+REDIRECTED = row(302, 302, 404, 404, 302, 302)
+GET_ROUTES = {
+    "/cycles/2/reports": READERS,
+    "/cycles/2/reports/team.html": READERS,
+    "/cycles/2/reports/governors.html": READERS,
+    "/cycles/2/reports/governors/status": READERS,
+    "/cycles/2/reports/governors.pdf": REDIRECTED,
+    "/cycles/10/reports/team.html": row(302, 404, 404, 404, 404, 200),
+}
+POST_ROUTES = {
+    "/cycles/2/reports/governors.pdf": REDIRECTED,
+}
+
+
+@pytest.mark.parametrize("who", ORDER)
+def test_report_pages(demo_full, client, auth, who):
+    sign_in_as(auth, who)
+    got, want = get_statuses(client, who, GET_ROUTES)
+    assert got == want
+
+
+@pytest.mark.parametrize("who", ORDER)
+def test_report_actions(demo_full, client, auth, who):
+    sign_in_as(auth, who)
+    got, want = post_statuses(client, who, POST_ROUTES)
+    assert got == want

@@ -1,0 +1,54 @@
+"""The application factory, its configuration and its documented commands."""
+
+import pathlib
+
+from peerreview import create_app
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_testing_config(app):
+    assert app.testing
+    assert not create_app({"DATABASE": ":memory:", "SECRET_KEY": "k"}).testing
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("PEERREVIEW_SECRET_KEY", raising=False)
+    monkeypatch.setattr(
+        "flask.Flask.auto_find_instance_path", lambda self: str(tmp_path)
+    )
+    first = create_app({"DATABASE": str(tmp_path / "x.db")})
+    second = create_app({"DATABASE": str(tmp_path / "x.db")})
+    key_file = tmp_path / "secret_key"
+    assert key_file.exists() and oct(key_file.stat().st_mode)[-3:] == "600"
+    assert first.secret_key == second.secret_key == key_file.read_text().strip()
+    assert len(first.secret_key) >= 32
+
+
+def test_secret_key_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PEERREVIEW_SECRET_KEY", "from-the-environment")
+    monkeypatch.setattr(
+        "flask.Flask.auto_find_instance_path", lambda self: str(tmp_path)
+    )
+    assert create_app({"DATABASE": str(tmp_path / "x.db")}).secret_key == (
+        "from-the-environment"
+    )
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_every_cli_command_is_documented(app):
+    readme = (ROOT / "README.md").read_text()
+    groups = {"db", "demo", "instruments", "reports"}
+    missing = []
+    for name, command in app.cli.commands.items():
+        if name not in groups:
+            continue
+        for sub in getattr(command, "commands", {}):
+            if f"flask {name} {sub}" not in readme:
+                missing.append(f"flask {name} {sub}")
+    assert missing == []
+
+
+def test_wsgi_module_creates_the_app():
+    text = (ROOT / "wsgi.py").read_text().strip().splitlines()
+    assert text == ["from peerreview import create_app", "", "app = create_app()"]

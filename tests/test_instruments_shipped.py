@@ -1,0 +1,235 @@
+"""The instruments the platform ships with load and are faithful to their seeds."""
+
+from pathlib import Path
+
+import pytest
+
+from peerreview.instruments import Library, check_paths, load_file
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "instruments"
+SEEDS = ROOT.parent / "shared" / "seeds"
+SHIPPED = sorted(FOLDER.glob("*.yaml"))
+
+ASCL_STATEMENTS = [
+    "The school/college has a strong high expectations culture that is visible to staff, "
+    "students and parents and reflected in its arrangements for impartial information and "
+    "guidance",
+    "The school/college has a named individual on the senior leadership team who is "
+    "responsible for championing and driving forward action in relation to FSM pupils",
+    "The school/college uses data well at whole-school and year group and subject level to "
+    "identify and track the performance and progress of FSM students",
+    "In discussion with students and the involvement of all staff the school/college has "
+    "identified the main within-school factors contributing to gaps in attainment for FSM "
+    "student",
+    "The school/college understands the relative merits of different strategies and "
+    "interventions for supporting disadvantaged students and has adopted strategies to meet "
+    "the specific challenges identified",
+    "The school/college has set challenging achievement goals for all FSM students in "
+    "partnership with them and their parents",
+    "The school/college has resourced, carefully planned and secured support for the "
+    "intervention strategies it is going to use",
+    "The school/college has monitored and evaluated the impact of interventions, using a mix "
+    "of methods",
+    "The school\u2019s/college\u2019s strategy on closing gaps in attainment for FSM students is "
+    "integrated into its self-evaluation and the school development plan",
+    "The school ensures that where setting or ability grouping is used, pupils in different "
+    "groupings should have equal access to high quality teaching and learning",
+    "The school/college has carefully considered its criteria for allocating bursary awards "
+    "to ensure that it has identified and targeted those students that are most disadvantaged",
+]
+
+ASCL_ISSUES = [
+    "Establishing a strong culture of high expectations and achievement for all pupils",
+    "Identifying the performance and progress of FSM pupils",
+    "Analysing and understanding the issues blocking progress",
+    "Reviewing and selecting potential interventions",
+    "Setting success criteria and agreeing how to measure impact",
+    "Implementing interventions",
+    "Developing the roles and skills required of school leaders",
+]
+
+EXPECTED_FILES = {
+    "ascl-closing-gaps",
+    "partnership-maturity",
+    "mat-governance",
+    "partnership-health-check",
+    "village-school-mat-readiness",
+    "school-improvement-scorecard",
+}
+
+
+@pytest.fixture(scope="module")
+def library():
+    return Library(FOLDER)
+
+
+def test_the_expected_instruments_are_shipped():
+    assert {path.stem for path in SHIPPED} == EXPECTED_FILES
+
+
+def test_every_shipped_file_passes_the_check():
+    assert check_paths([FOLDER]) == []
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_shipped_file_is_complete(path):
+    instrument = load_file(path)
+    assert instrument.id == path.stem
+    assert instrument.version == "1.0.0"
+    # Every instrument cites its seed file by name.
+    assert "seed file 00" in instrument.source.citation
+    covered = {item_id for action in instrument.actions for item_id in action.items}
+    assert [item.id for item in instrument.items() if item.id not in covered] == []
+
+
+def test_library_loads_them_all_without_problems(library):
+    assert library.problems == []
+    assert {i.id for i in library.all()} == EXPECTED_FILES
+    titles = [i.title for i in library.all()]
+    assert titles == sorted(titles, key=str.casefold)
+
+
+def test_ascl_checklist(library):
+    ascl = library.get("ascl-closing-gaps")
+    assert ascl.audience == "school_leadership_team"
+    assert ascl.item_count == 11
+    assert [section.title for section in ascl.sections] == ASCL_ISSUES
+    assert all(section.items for section in ascl.sections)
+    by_id = {item.id: item.statement for item in ascl.items()}
+    assert [by_id[f"ascl-{n:02}"] for n in range(1, 12)] == ASCL_STATEMENTS
+    assert [(p.code, p.value, p.label) for p in ascl.scale.points] == [
+        ("1", 1, "Strongly disagree"),
+        ("2", 2, "Disagree"),
+        ("3", 3, "Not sure"),
+        ("4", 4, "Agree"),
+        ("5", 5, "Strongly agree"),
+    ]
+    assert ascl.scoring.priority.at_or_below == 3
+    assert "individually" in ascl.purpose.lower() or "on their own" in ascl.purpose
+    assert "collective" in ascl.purpose
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed texts are not in this checkout")
+def test_ascl_statements_match_the_seed_text():
+    lines = (
+        (SEEDS / "002_f5e8bfc52aa54d22.txt").read_text(encoding="utf-8").splitlines()
+    )
+    # Trailing whitespace (including no-break spaces) is the only thing fixed.
+    seed = [line.strip() for line in lines[361:382] if line.strip()]
+    assert seed == ASCL_STATEMENTS
+    scale_line = lines[360]
+    assert (
+        "1 = Strongly disagree; 2 = Disagree; 3 = Not sure; 4 = Agree; 5 = Strongly agree"
+        in (scale_line)
+    )
+    for issue in ASCL_ISSUES:
+        assert any(line.strip().endswith(issue) for line in lines[350:357])
+
+
+def test_partnership_maturity_model(library):
+    model = library.get("partnership-maturity")
+    assert model.audience == "partnership"
+    assert "per school" in model.purpose and "per partnership" in model.purpose
+    assert model.scale.kind == "maturity"
+    assert [p.label for p in model.scale.points] == [
+        "Beginning",
+        "Developing",
+        "Embedding",
+        "Leading",
+    ]
+    assert [(s.title, [i.id for i in s.items]) for s in model.sections] == [
+        (
+            "Professional development",
+            [
+                "joint-practice-development",
+                "talent-identification",
+                "mentoring-and-coaching",
+                "distributed-staff-information",
+            ],
+        ),
+        (
+            "Partnership competence",
+            [
+                "fit-governance",
+                "high-social-capital",
+                "collective-moral-purpose",
+                "evaluation-and-challenge",
+            ],
+        ),
+        (
+            "Collaborative capital",
+            [
+                "analytic-investigation",
+                "disciplined-innovation",
+                "creative-entrepreneurship",
+                "alliance-architecture",
+            ],
+        ),
+    ]
+    for item in model.items():
+        assert sorted(item.descriptors) == ["1", "2", "3", "4"]
+        assert len(set(item.descriptors.values())) == 4
+    glue = {
+        "high-social-capital",
+        "evaluation-and-challenge",
+        "joint-practice-development",
+        "distributed-system-leadership",
+    }
+    assert set(model.tags) == glue
+    assert {tag for item in model.items() for tag in item.tags} == glue
+
+
+def test_mat_governance(library):
+    mat = library.get("mat-governance")
+    assert mat.audience == "trust_board"
+    assert mat.scale.kind == "agreement" and len(mat.scale.points) == 5
+    suggestions, weaknesses = mat.sections[:10], mat.sections[10]
+    assert [s.id for s in suggestions] == [
+        "values",
+        "governance-structure",
+        "schemes-of-delegation",
+        "growth-and-due-diligence",
+        "real-time-tracking",
+        "training-and-development",
+        "local-accountability",
+        "remuneration-and-related-parties",
+        "audit",
+        "sector-leadership",
+    ]
+    assert all(3 <= len(s.items) <= 5 for s in suggestions)
+    assert len(weaknesses.items) >= 6
+    # Weaknesses are worded as weaknesses and reverse-scored; nothing else is.
+    assert all(item.reverse for item in weaknesses.items)
+    assert not any(item.reverse for s in suggestions for item in s.items)
+    growth = " ".join(item.statement for item in mat.sections[3].items)
+    assert "due diligence" in growth and "four or five" in growth
+
+
+def test_short_instruments(library):
+    health = library.get("partnership-health-check")
+    assert health.item_count == 10
+    village = library.get("village-school-mat-readiness")
+    assert len(village.sections) == 5
+    assert village.scale.kind == "yes_no"
+    assert [p.label for p in village.scale.points] == ["No", "In part", "Yes"]
+    scorecard = library.get("school-improvement-scorecard")
+    assert scorecard.item_count == 10
+    assert scorecard.scale.kind == "letter"
+    assert [(p.code, p.value) for p in scorecard.scale.points] == [
+        ("C-", 1),
+        ("C", 2),
+        ("C+", 3),
+        ("B-", 4),
+        ("B", 5),
+        ("B+", 6),
+        ("A-", 7),
+        ("A", 8),
+    ]
+
+
+def test_snapshots_are_stable_across_loads():
+    for path in SHIPPED:
+        first, second = load_file(path), load_file(path)
+        assert first.snapshot() == second.snapshot()
+        assert first.content_hash == second.content_hash

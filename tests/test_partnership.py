@@ -1,0 +1,221 @@
+"""The partnership comparison: figures, who can help whom, exports, isolation."""
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from support import CLUSTER_LEAD, TRUST_LEAD
+
+from peerreview.partnership import comparison, postcodes
+from peerreview.peer import service as peer
+
+# Who can help whom ----------------------------------------------------------------
+
+
+def test_outward_codes_and_distances():
+    assert postcodes.outward("la1 2pe") == "LA1"
+    assert postcodes.outward("LA14 1AB") == "LA14"
+    assert postcodes.outward(None) is None
+    assert postcodes.distance("LA1 2PE", "LA1 5QB") == 0
+    # Lancaster to Kirkby Lonsdale: about 13 miles as the crow flies
+    assert 11 < postcodes.distance("LA1 2PE", "LA6 2AT") < 15
+    # Lancaster to Carlisle: about 58 miles, beyond the default hour's drive
+    assert postcodes.distance("LA1 2PE", "CA1 1AA") > postcodes.DEFAULT_MILES
+    assert postcodes.distance("LA1 2PE", "ZZ9 9ZZ") is None
+
+
+SCHOOLS = {
+    1: {"name": "Asker", "postcode": "LA1 1AA"},
+    2: {"name": "Bay", "postcode": "LA4 1AA"},  # about 4 miles
+    3: {"name": "Crag", "postcode": "LA6 1AA"},  # about 13 miles
+    4: {"name": "Dale", "postcode": "CA1 1AA"},  # about 58 miles
+    5: {"name": "Edge", "postcode": "ZZ9 9ZZ"},  # not in the table
+    6: {"name": "Fell", "postcode": "LA4 2BB"},  # same district as Bay
+}
+
+
+def test_helpers_are_strong_schools_nearest_first_within_the_radius():
+    priorities = [(1, "x", 2.0), (1, "y", 1.0), (2, "x", 3.0)]
+    strengths = [
+        (4, "x", 5.0),
+        (3, "x", 4.0),
+        (5, "x", 5.0),
+        (2, "x", 4.0),
+        (6, "x", 5.0),
+        (1, "x", 5.0),  # a school never helps itself
+    ]
+    result = comparison.rank_helpers(priorities, strengths, SCHOOLS, 45)
+    # School 1's priorities in order of weakness: y (1.0), then x (2.0)
+    assert [e["item_id"] for e in result[1]] == ["y", "x"]
+    assert result[1][0]["helpers"] == []
+    names = [h["name"] for h in result[1][1]["helpers"]]
+    # Bay and Fell are equally near: the higher score first; Dale is too far;
+    # Edge's distance is unknown, so it comes last.
+    assert names == ["Fell", "Bay", "Crag", "Edge"]
+    assert result[1][1]["helpers"][-1]["miles"] is None
+    assert [h["name"] for h in result[2][0]["helpers"]][:2] == ["Fell", "Asker"]
+    wider = comparison.rank_helpers(priorities, strengths, SCHOOLS, 75)
+    assert "Dale" in [h["name"] for h in wider[1][1]["helpers"]]
+
+
+def test_thresholds_follow_the_scale():
+    assert comparison.thresholds(1, 5) == (3, 4)  # ASCL: 3 or below; 4 or 5
+    assert comparison.thresholds(1, 4) == (2.5, 3.25)  # maturity: 1-2; 4
+
+
+# Figures from agreed scores ---------------------------------------------------------
+
+
+def _by_hand(db, round_id):
+    """Work the matrix out item by item in Python from the agreed scores."""
+    figures = {}
+    for review in db.query("SELECT * FROM peer_reviews WHERE round_id = ?", [round_id]):
+        from peerreview.cycles import service as cycles
+
+        cycle = cycles.get_cycle(db, review["cycle_id"])
+        rows = peer.compare_items(
+            cycle["snapshot"],
+            cycles.agreed_scores(db, review["self_cycle_id"]),
+            cycles.agreed_scores(db, cycle["id"]),
+        )
+        for r in rows:
+            if r["gap"] is None:
+                continue
+            cell = figures.setdefault((review["school_id"], r["section_id"]), [])
+            cell.append((r["self_value"], r["peer_value"], r["gap"]))
+    return figures
+
+
+def test_matrix_matches_the_item_by_item_figures(demo_full):
+    db = demo_full
+    data = comparison.partnership_view(db, 1, round_id=1)
+    assert data["round"]["id"] == 1
+    hand = _by_hand(db, 1)
+    assert set(data["cells"]) == set(hand)
+    for key, values in hand.items():
+        cell = data["cells"][key]
+        assert cell["n"] == len(values)
+        for n, mode in enumerate(("self", "peer", "gap")):
+            assert cell[mode] == pytest.approx(sum(v[n] for v in values) / len(values))
+    assert len(data["schools"]) == 6
+    assert len(data["spread"]) == 11
+    assert all(len(data["trend"][s["id"]]) == 2 for s in data["schools"])
+
+
+# Pages and exports ----------------------------------------------------------------
+
+
+def test_comparison_page_shows_heat_map_table_and_help(demo_full, auth, client):
+    auth.login(TRUST_LEAD)
+    page = client.get("/partnerships/1/comparison?view=gap&round=1").get_data(
+        as_text=True
+    )
+    assert '<svg class="pr-chart pr-heat" role="img"' in page
+    assert "The matrix as a table" in page
+    assert "Spread of agreed peer scores by item" in page
+    assert "Trend across rounds" in page
+    assert "Who can help whom" in page
+    assert "Northfield Primary School" in page
+    # the lead sees agreed scores only: no individual reviewer's evidence note
+    assert "Learning walk" not in page
+
+
+def test_bad_choices_are_refused_with_a_message(demo_full, auth, client):
+    auth.login(TRUST_LEAD)
+    response = client.get("/partnerships/1/comparison?miles=500")
+    assert response.status_code == 400
+    assert "Enter a distance from 1 to 75 miles" in response.get_data(as_text=True)
+    response = client.get("/partnerships/1/comparison.csv?miles=abc")
+    assert response.status_code == 400
+
+
+def test_csv_and_xlsx_hold_everything_on_the_page(demo_full, auth, client):
+    auth.login(TRUST_LEAD)
+    response = client.get("/partnerships/1/comparison.csv?round=1")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    titles = [r[0] for r in rows if len(r) == 1]
+    assert titles == ["Matrix", "Item spread", "Trend", "Who can help whom"]
+    northfield_gap = next(
+        r
+        for r in rows
+        if r[:2] == ["Northfield Primary School", "Gap (self minus peer)"]
+    )
+    data = comparison.partnership_view(demo_full, 1, round_id=1)
+    assert float(northfield_gap[-1]) == round(data["school_totals"][1]["gap"], 2)
+    response = client.get("/partnerships/1/comparison.xlsx?round=1")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["Matrix", "Item spread", "Trend", "Who can help whom"]
+    assert book["Matrix"]["A1"].value == "School"
+    assert book["Matrix"].max_row == 1 + 6 * 3
+    assert book["Item spread"].max_row == 1 + 11
+
+
+def test_a_lead_sees_nothing_of_another_partnership(demo_full, auth, client):
+    auth.login(CLUSTER_LEAD)
+    for url in (
+        "/partnerships/1/comparison",
+        "/partnerships/1/comparison.csv",
+        "/partnerships/1/comparison.xlsx",
+        "/peer-rounds/1",
+        "/peer-rounds/2",
+        "/partnerships/1/peer-rounds/new",
+        "/cycles/15/self-vs-peer",
+    ):
+        assert client.get(url).status_code == 404, url
+    # Their own partnership has no round: nothing of the trust's leaks in.
+    page = client.get("/partnerships/2/comparison").get_data(as_text=True)
+    assert "No peer-review round" in page
+    export = client.get("/partnerships/2/comparison.csv").get_data(as_text=True)
+    for name in ("Northfield", "Castle Hill", "Moorside", "Trust peer review"):
+        assert name not in export and name not in page
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get("/partnerships/2/comparison.xlsx").data)
+    )
+    cells = [c.value for ws in book for row in ws.iter_rows() for c in row]
+    assert not any("Northfield" in str(v) for v in cells)
+
+
+def test_choosing_another_partnerships_round_shows_nothing_of_it(
+    demo_full, auth, client
+):
+    """A round id from another partnership in the query string is ignored."""
+    db = demo_full
+    db.execute(
+        "INSERT INTO peer_rounds (partnership_id, instrument_id, title) "
+        "VALUES (2, 'ascl-closing-gaps', 'Cluster round')"
+    )
+    auth.login(CLUSTER_LEAD)
+    page = client.get("/partnerships/2/comparison?round=1").get_data(as_text=True)
+    assert "Trust peer review" not in page and "Northfield" not in page
+
+
+def test_the_cache_follows_reopening_and_agreeing_again(demo_full):
+    from peerreview.cycles import service as cycles
+
+    db = demo_full
+    cycle = cycles.get_cycle(db, 15)  # Northfield's first peer review
+    before = comparison.partnership_view(db, 1, round_id=1)
+    assert 1 in before["school_totals"]
+    cycles.transition(
+        db, cycle, "moderation", actor_id=cycle["lead_id"], reason="Recheck"
+    )
+    reopened = comparison.partnership_view(db, 1, round_id=1)
+    assert 1 not in reopened["school_totals"]  # not agreed: not shown
+    for item_id in cycle["snapshot"].item_ids:
+        cycles.record_agreed(
+            db,
+            cycle,
+            item_id,
+            value="5",
+            rationale="",
+            deferred=False,
+            actor_id=cycle["lead_id"],
+        )
+    cycles.transition(db, cycle, "agreed", actor_id=cycle["lead_id"])
+    after = comparison.partnership_view(db, 1, round_id=1)
+    assert after["school_totals"][1]["peer"] == 5
+    assert after["school_totals"][1]["gap"] < before["school_totals"][1]["gap"]

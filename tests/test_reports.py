@@ -1,0 +1,261 @@
+"""Reports: PDF content, page counts, metadata, the queue, the cache, the CLI."""
+
+import io
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+from support import HEAD
+
+from peerreview import demo_cycles
+from peerreview.cycles import service as cycles
+from peerreview.db import ROOT
+from peerreview.instruments import Library
+from peerreview.plans import service as plans
+from peerreview.reports import jobs
+from peerreview.reports.cache import ReportCache
+from peerreview.reports.render import render_document
+from peerreview.reports.views import build_html
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _pdf(client, auth, kind, cid=2):
+    if client.get("/sign-in").status_code == 200:
+        auth.login(HEAD)
+    response = auth.post(
+        f"/cycles/{cid}/reports/{kind}.pdf", page=f"/cycles/{cid}/reports"
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/cycles/{cid}/reports/{kind}/status")
+    status = client.get(f"/cycles/{cid}/reports/{kind}/status?format=json").get_json()
+    assert status["state"] == "ready", status
+    download = client.get(status["download"])
+    assert download.status_code == 200
+    assert download.mimetype == "application/pdf"
+    assert download.data.startswith(b"%PDF-")
+    return download.data
+
+
+def test_team_report_says_what_it_should(demo_full, client, auth):
+    pdf = _pdf(client, auth, "team")
+    text = _text(pdf)
+    cycle = cycles.get_cycle(demo_full, 2)
+    results = plans.results_of(demo_full, cycle)
+    plan = plans.get_plan(demo_full, cycle)
+    assert "Northfield Primary School" in text
+    assert f"Overall score {results['overall']['score']:.1f} out of 5" in text
+    for name in ("Who took part", "Summary of results", "Priorities", "Note on method"):
+        assert name in text
+    flat = " ".join(text.split())
+    for action in plan["actions"]:
+        assert action["title"][:40] in flat
+        assert action["owner_name"] in flat
+    assert "OVERDUE" in flat  # the demo's at-risk action is past its date
+    assert "What last cycle's plan achieved" in flat
+    comparison = plans.peer_comparison(demo_full, cycle)
+    assert "Self and peer review" in flat
+    assert comparison["review"]["round_title"] in flat
+    assert f"{abs(comparison['calibration']['mean']):.1f} points higher" in flat
+    assert "Page 1 of" in text
+
+
+def test_pdf_is_tagged_with_metadata(demo_full, client, auth):
+    reader = PdfReader(io.BytesIO(_pdf(client, auth, "governors")))
+    root = reader.trailer["/Root"]
+    assert reader.metadata.title == "Governors' summary: Northfield Primary School"
+    assert reader.metadata.author == "Northfield Primary School"
+    assert root["/Lang"] == "en-GB"
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+    fonts = {
+        str(f["/BaseFont"]).split("+")[-1]
+        for page in reader.pages
+        for f in page["/Resources"]["/Font"].values()
+    }
+    assert fonts and all(
+        f.startswith("DejaVuSans") or f.startswith("DejaVu-Sans") for f in fonts
+    ), fonts
+
+
+def test_governors_summary_content(demo_full, client, auth):
+    flat = " ".join(_text(_pdf(client, auth, "governors")).split())
+    for heading in (
+        "Headline",
+        "Strengths",
+        "Priorities",
+        "Action plan status",
+        "Next review",
+    ):
+        assert heading in flat
+    assert "1 overdue" in flat
+    assert "Closing gaps in attainment, spring 2027: ratings close 2027-03-14" in flat
+
+
+def _agreed_cycle_with_full_plan(db, instrument, team_id, seed):
+    cid = demo_cycles._run(
+        db,
+        instrument,
+        team_id,
+        state="agreed",
+        bias=-0.8,
+        seed=seed,
+        title=f"{instrument.title}, test",
+        created="2026-11-01",
+        closes="2026-11-10",
+    )
+    cycle = cycles.get_cycle(db, cid)
+    proposed = plans.proposals(plans.results_of(db, cycle), cycle["snapshot"])
+    lead = demo_cycles._members(db, team_id)[0]
+    plans.create_plan(db, cycle, [p["item_id"] for p in proposed], actor_id=lead)
+    return cycle
+
+
+@pytest.mark.parametrize(
+    "instrument_id", sorted(p.stem for p in (ROOT / "instruments").glob("*.yaml"))
+)
+def test_governors_summary_fits_four_pages(demo_full, app, instrument_id):
+    """Every shipped instrument, a low-scoring team, every priority in the plan."""
+    instrument = Library(ROOT / "instruments").get(instrument_id)
+    cycle = _agreed_cycle_with_full_plan(demo_full, instrument, 1, seed=5)
+    with app.test_request_context():
+        governors = render_document(build_html(demo_full, cycle, "governors"))
+        team = render_document(build_html(demo_full, cycle, "team"))
+    assert len(governors.pages) <= 4
+    assert len(team.pages) >= len(governors.pages)
+
+
+def test_demo_page_counts(demo_full, app):
+    cycle = cycles.get_cycle(demo_full, 2)
+    with app.test_request_context():
+        assert (
+            len(render_document(build_html(demo_full, cycle, "governors")).pages) == 2
+        )
+        assert (
+            5 <= len(render_document(build_html(demo_full, cycle, "team")).pages) <= 8
+        )
+
+
+def test_cache_hit_and_fresh_render_after_a_change(
+    demo_full, client, auth, monkeypatch
+):
+    calls = []
+    real = jobs.render_pdf
+    monkeypatch.setattr(
+        jobs, "render_pdf", lambda html, **kw: calls.append(1) or real(html, **kw)
+    )
+    first = _pdf(client, auth, "governors")
+    again = _pdf(client, auth, "governors")
+    assert calls == [1] and first == again
+    cycle = cycles.get_cycle(demo_full, 2)
+    action = plans.get_plan(demo_full, cycle)["actions"][0]
+    # A note is not in the governors' summary, so it keeps the cached file...
+    plans.add_note(
+        demo_full, cycle, action["id"], "2026-11-21", "Moved on.", actor_id=1
+    )
+    kept = client.get("/cycles/2/reports/governors/status?format=json").get_json()
+    assert kept["state"] == "ready"
+    # ...but a change of status is, so the summary renders afresh.
+    plans.update_action(
+        demo_full, cycle, action["id"], {**action, "status": "done"}, actor_id=1
+    )
+    status = client.get("/cycles/2/reports/governors/status?format=json").get_json()
+    assert status["state"] == "none"
+    assert client.get("/cycles/2/reports/governors.pdf").status_code == 302
+    fresh = _pdf(client, auth, "governors")
+    assert len(calls) == 2 and fresh != first
+
+
+def test_web_request_only_queues_and_the_worker_renders(
+    demo_full, app, client, auth, tmp_path
+):
+    """With the real queue, the page enqueues and returns; the consumer renders."""
+    app.config["HUEY_FILE"] = str(tmp_path / "jobs.db")
+    jobs.huey.immediate = False
+    jobs.huey.storage_kwargs["filename"] = app.config["HUEY_FILE"]
+    jobs.huey.storage = jobs.huey.create_storage()
+    try:
+        auth.login(HEAD)
+        response = auth.post(
+            "/cycles/2/reports/governors.pdf", page="/cycles/2/reports"
+        )
+        assert response.status_code == 302
+        assert jobs.huey.pending_count() == 1
+        page = client.get("/cycles/2/reports/governors/status").get_data(as_text=True)
+        assert "Waiting for the render worker" in page and "js/reports.js" in page
+        assert "<script>" not in page
+        # A second press while queued does not queue it twice.
+        auth.post("/cycles/2/reports/governors.pdf", page="/cycles/2/reports")
+        assert jobs.huey.pending_count() == 1
+        task = jobs.huey.dequeue()
+        jobs.huey.execute(task)
+        status = client.get("/cycles/2/reports/governors/status?format=json").get_json()
+        assert status["state"] == "ready"
+        assert client.get(status["download"]).data.startswith(b"%PDF-")
+    finally:
+        jobs.huey.immediate = True
+
+
+def test_failed_render_is_reported(demo_full, client, auth, monkeypatch):
+    def broken(html, **kw):
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(jobs, "render_pdf", broken)
+    auth.login(HEAD)
+    auth.post("/cycles/2/reports/team.pdf", page="/cycles/2/reports")
+    status = client.get("/cycles/2/reports/team/status?format=json").get_json()
+    assert status == {
+        "state": "failed",
+        "message": "RuntimeError: no fonts",
+        "size": 0,
+        "download": None,
+    }
+    assert "could not be made" in client.get("/cycles/2/reports/team/status").get_data(
+        as_text=True
+    )
+
+
+def test_preview_is_the_same_document(demo_full, client, auth):
+    auth.login(HEAD)
+    html = client.get("/cycles/2/reports/team.html").get_data(as_text=True)
+    assert '<link rel="stylesheet" href="/static/print/report.css">' in html
+    assert "Note on method" in html and "<style>" in html  # the chart's print rules
+
+
+def test_cli_writes_a_zip_of_summaries(demo_full, app, runner, tmp_path):
+    out = tmp_path / "summaries.zip"
+    result = runner.invoke(
+        args=[
+            "reports",
+            "governors",
+            "--partnership",
+            "1",
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        assert len(names) >= 6
+        assert all(archive.read(n).startswith(b"%PDF-") for n in names)
+    assert "Wrote" in result.output
+    again = runner.invoke(
+        args=["reports", "governors", "--partnership", "1", "--out", str(out)]
+    )
+    assert f"0 rendered, {len(names)} from the cache" in again.output
+    bad = runner.invoke(args=["reports", "governors", "--partnership", "nope"])
+    assert bad.exit_code != 0 and "no partnership" in bad.output
+
+
+def test_cache_keeps_states(tmp_path):
+    cache = ReportCache(tmp_path)
+    assert cache.state("k")["state"] == "none"
+    cache.mark("k", "queued")
+    assert cache.state("k")["state"] == "queued"
+    cache.put("k", b"%PDF-1.7")
+    assert cache.state("k") == {"state": "ready", "message": "", "size": 8}

@@ -1,0 +1,3 @@
+from peerreview import create_app
+
+app = create_app()
