@@ -25,7 +25,7 @@ def test_admin_signs_in_and_out(live_server, page):
     expect(page).to_have_url(live_server.url + "/")
     expect(heading(page)).to_have_text("Welcome, Platform Admin")
     expect(menu(page).get_by_role("link")).to_have_text(
-        ["Home", "Organisations", "Accounts"]
+        ["Home", "Organisations", "Accounts", "Instruments"]
     )
     expect(menu(page).get_by_role("link", name="Home")).to_have_attribute(
         "aria-current", "page"
