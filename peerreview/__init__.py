@@ -8,7 +8,7 @@ import secrets
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from . import db
+from . import audit, db
 from .extensions import csrf, login_manager
 from .security import set_security_headers
 
@@ -101,6 +101,7 @@ def create_app(test_config=None):
     catalogue.init_app(app)
     app.cli.add_command(demo_cli)
     app.context_processor(main.navigation)
+    app.add_template_global(audit.describe, "describe_event")
     del accounts, organisations
 
     for code in (400, 403, 404, 413, 429, 500):

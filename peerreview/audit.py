@@ -39,3 +39,66 @@ def entries(db, object_type: str | None = None, object_id=None, limit: int = 200
         + " ORDER BY a.id DESC LIMIT ?"
     )
     return list(db.query(sql, [*params, limit]))
+
+
+_STATE_WORDS = {
+    "open": "opened the cycle for ratings",
+    "moderation": "closed ratings and started moderation",
+    "agreed": "marked the cycle agreed",
+    "closed": "closed the cycle",
+}
+_STATE_NAMES = {
+    "draft": "draft",
+    "open": "open for ratings",
+    "moderation": "moderation",
+    "agreed": "agreed",
+}
+
+
+def describe(entry: dict, snapshot=None) -> str:
+    """Say what an audit entry records in plain words (for a cycle's history).
+
+    ``snapshot`` (the cycle's ``Snapshot``) turns item ids and answer codes
+    into statements and labels; without it the ids are shown.
+    """
+    action = entry["action"]
+    try:
+        detail = json.loads(entry.get("detail") or "{}")
+    except ValueError:
+        detail = {}
+
+    def item_text(item_id):
+        item = snapshot.items.get(item_id) if snapshot else None
+        if not item:
+            return f"item {item_id}"
+        statement = item["statement"]
+        short = statement if len(statement) <= 60 else statement[:57].rstrip() + "…"
+        return f"“{short}”"
+
+    def answer(code):
+        label = snapshot.label(code) if snapshot and code else ""
+        return label or (code or "none")
+
+    if action == "cycle.create":
+        n = len(detail.get("respondents") or [])
+        return f"created the cycle with {n} respondent{'s' if n != 1 else ''}"
+    if action == "cycle.submit":
+        return "submitted their ratings"
+    if action == "cycle.reopen":
+        to = _STATE_NAMES.get(detail.get("to"), detail.get("to") or "")
+        reason = (detail.get("reason") or "").strip()
+        return f"reopened the cycle to {to}" + (f": “{reason}”" if reason else "")
+    if action.startswith("cycle.") and action[6:] in _STATE_WORDS:
+        return _STATE_WORDS[action[6:]]
+    if action == "cycle.agree":
+        old = detail.get("old")
+        change = f" (was {answer(old)})" if old else ""
+        return (
+            f"agreed {answer(detail.get('new'))} for "
+            f"{item_text(detail.get('item'))}{change}"
+        )
+    if action == "cycle.defer":
+        return f"deferred {item_text(detail.get('item'))}"
+    if action == "plan.create":
+        return "drafted the action plan"
+    return action.replace(".", " ").replace("_", " ")

@@ -371,6 +371,13 @@ def test_agreed_scores_keep_history_and_audit(demo, db, client, auth):
     ).fetchone() == (2,)
     html = client.get(page).get_data(as_text=True)
     assert "Agreed: Agree" in html and "Changes to this agreed score" in html
+    # The lead's cycle page tells the story in words, newest first.
+    history = client.get(f"/cycles/{cycle['id']}").get_data(as_text=True)
+    history = history.split("History", 1)[1]
+    statement = cycle["snapshot"].items[item]["statement"][:30]
+    assert "agreed Agree for “" + statement in history
+    assert "(was Not sure)" in history
+    assert "cycle.agree" not in history
 
 
 def test_only_the_lead_records_agreed_scores(demo, db, client, auth):
@@ -426,3 +433,22 @@ def test_snapshot_survives_edits_to_the_file(demo, db, tmp_path):
     after = service.get_cycle(db, cycle["id"])["snapshot"].data
     assert after == before
     assert "Strongly agree" in json.dumps(after)
+
+
+def test_history_says_what_happened_in_words():
+    from peerreview.audit import describe
+
+    def entry(action, **detail):
+        return {"action": action, "detail": json.dumps(detail)}
+
+    assert describe(entry("cycle.moderation")) == (
+        "closed ratings and started moderation"
+    )
+    assert describe(entry("cycle.reopen", to="open", reason="Two missed it")) == (
+        "reopened the cycle to open for ratings: “Two missed it”"
+    )
+    assert describe(entry("cycle.submit")) == "submitted their ratings"
+    assert describe(entry("cycle.create", respondents=[1, 2, 3])) == (
+        "created the cycle with 3 respondents"
+    )
+    assert describe(entry("cycle.defer", item="a1")) == "deferred item a1"
