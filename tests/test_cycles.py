@@ -452,3 +452,22 @@ def test_history_says_what_happened_in_words():
         "created the cycle with 3 respondents"
     )
     assert describe(entry("cycle.defer", item="a1")) == "deferred item a1"
+
+
+def test_a_refused_agreed_score_shows_an_error_summary(demo, db, client, auth):
+    cycle = make_cycle(db, state="moderation")
+    item = cycle["snapshot"].item_ids[0]
+    auth.login(HEAD)
+    page = f"/cycles/{cycle['id']}/moderate"
+    response = auth.post(
+        f"/cycles/{cycle['id']}/agree/{item}",
+        {"defer": "y", "rationale": ""},
+        page=page,
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    summary = html.split('class="govuk-error-summary"', 1)[1].split("</ul>", 1)[0]
+    assert "There is a problem" in summary
+    assert f'href="#rationale-{item}"' in summary
+    assert "Say why the item is deferred." in summary
+    assert service.agreed_scores(db, cycle["id"]) == {}

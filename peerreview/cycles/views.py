@@ -374,7 +374,10 @@ def agree(cid, item_id):
     form = AgreeForm()
     form.value.choices = options(answer_choices(cycle["snapshot"].scale))
     if not form.validate_on_submit():
-        flash("The agreed score could not be read. Choose a score and try again.")
+        flash(
+            "The agreed score could not be read. Choose a score and try again.",
+            f"error:agree-{item_id}-0",
+        )
     else:
         try:
             service.record_agreed(
@@ -388,5 +391,9 @@ def agree(cid, item_id):
             )
             flash("Saved.", "success")
         except service.CycleError as e:
-            flash(str(e))
+            field = "rationale" if "rationale" in str(e) or "why" in str(e) else None
+            anchor = f"rationale-{item_id}" if field else f"agree-{item_id}-0"
+            item = cycle["snapshot"].items.get(item_id)
+            where = f"“{item['statement'][:60]}”: " if item else ""
+            flash(f"{where}{e}", f"error:{anchor}")
     return redirect(url_for("cycles.moderate", cid=cid) + f"#item-{item_id}")
