@@ -172,7 +172,7 @@ def load(db, library) -> None:
         seed=7,
         answered=[1.0, 0.5, 0.0, 0.8, 1.0, 0.3],
         title="Closing gaps in attainment, spring 2027",
-        created="2027-01-10",
+        created="2026-11-16",
         closes="2027-03-14",
     )
     if governance:

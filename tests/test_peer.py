@@ -354,9 +354,9 @@ def test_sql_calibration_matches_the_item_by_item_figures(demo_full, ascl):
     figures = peer.self_vs_peer(db, cycle, review)
     assert figures["calibration"]["mean"] == pytest.approx(expected)
     history = peer.calibration_history(db, NORTHFIELD, ascl.id)
-    # rounds in date order: November 2026, this one (February), March 2027
-    assert [h["round_id"] for h in history] == [1, rid, 2]
-    mine = history[1]
+    # rounds in date order: June 2026, November 2026, this one (February 2027)
+    assert [h["round_id"] for h in history] == [1, 2, rid]
+    mine = history[2]
     assert mine["mean"] == pytest.approx(expected)
     assert mine["n"] == len(own)
 

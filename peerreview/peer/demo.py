@@ -17,14 +17,14 @@ TRUST = "Northfield Learning Trust"
 # what the reviewers found.
 ROUNDS = [
     {
-        "title": "Trust peer review, November 2026",
-        "dates": ("2026-11-02", "2026-11-27", "2026-11-30"),
+        "title": "Trust peer review, June 2026",
+        "dates": ("2026-06-01", "2026-06-19", "2026-06-22"),
         "offset": {"119001": 1.1, "119004": -1.0},
         "seed": 2026,
     },
     {
-        "title": "Trust peer review, March 2027",
-        "dates": ("2027-03-01", "2027-03-26", "2027-03-29"),
+        "title": "Trust peer review, November 2026",
+        "dates": ("2026-11-02", "2026-11-13", "2026-11-16"),
         "offset": {"119001": 0.5, "119004": -0.6},
         "seed": 2027,
     },
