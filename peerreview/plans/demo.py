@@ -3,8 +3,55 @@
 from ..cycles import service as cycles
 from . import service
 
+# What the Northfield team wrote for each action, by the item it addresses;
+# GENERIC covers any other item the demo's scores happen to propose.
 TEXTS = {
-    "resources": "Two staff meetings and half a day of the deputy's time each half term.",
+    "ascl-01": {
+        "resources": "One INSET afternoon; the careers adviser's time to redo "
+        "Year 9 and Year 11 option guidance.",
+        "success_criteria": "Staff, student council and parent forum sign off a "
+        "one-page statement of expectations; every FSM pupil in Years 9 and 11 "
+        "has an options interview.",
+        "impact_measure": "Share of FSM pupils choosing ambitious options, compared "
+        "with their peers, each spring.",
+    },
+    "ascl-04": {
+        "resources": "Half a day a week of the deputy head's time for six weeks; "
+        "a staff survey on the existing platform.",
+        "success_criteria": "Focus groups held in every year group and the staff "
+        "agree the three main within-school factors by February half term.",
+        "impact_measure": "The agreed factors appear in the spring-term plan; the "
+        "survey is repeated in June to see if views have moved.",
+    },
+    "ascl-07": {
+        "resources": "The pupil premium budget line for interventions; one twilight "
+        "training session per intervention.",
+        "success_criteria": "Every intervention has a written plan naming its lead, "
+        "cost and training, and every member of staff delivering it has been "
+        "trained before it starts.",
+        "impact_measure": "Entry and exit assessments for each intervention, "
+        "reported to governors termly.",
+    },
+    "ascl-09": {
+        "resources": "The headteacher's and the chair of governors' time to redraft "
+        "the school development plan.",
+        "success_criteria": "Closing the gap is a named priority of the school "
+        "development plan with termly milestones that governors can check.",
+        "impact_measure": "Governors review the milestones at each full governing "
+        "board meeting and minute the result.",
+    },
+    "ascl-10": {
+        "resources": "Timetabler's time in the summer term; no extra cost.",
+        "success_criteria": "Every set and group has at least one teacher judged "
+        "good or better, and FSM pupils are no longer concentrated in lower sets "
+        "taught by non-specialists.",
+        "impact_measure": "Set lists and staffing checked each September; FSM "
+        "attainment by set compared at each assessment point.",
+    },
+}
+GENERIC = {
+    "resources": "Two staff meetings and half a day of the deputy's time each half "
+    "term.",
     "success_criteria": "Every subject leader can name the FSM pupils in their area "
     "and the barrier each one faces.",
     "impact_measure": "Termly tracking of FSM attainment against peers, reported to "
@@ -50,7 +97,7 @@ def _draft(db, cid, statuses, due, notes):
                 "starts_on": due[n][0],
                 "due_on": due[n][1],
                 "status": status,
-                **TEXTS,
+                **TEXTS.get(action["item_ids"][0], GENERIC),
             },
             actor_id=lead,
         )
