@@ -77,13 +77,13 @@ def test_acknowledged_saves_survive_sigkill(tmp_path):
         # Kill the server once about a third of the saves are acknowledged.
         target = CLIENTS * SAVES_PER_CLIENT // 3
         while sum(len(a) for a in acked) < 20 or _count(database) < target:
-            assert time.monotonic() - started < 40, "too slow before the kill"
+            assert time.monotonic() - started < 120, "too slow before the kill"
             time.sleep(0.02)
         server.kill()
         killed_at = _count(database)
         server = Server("wsgi:app", port, env, log=log)
         for t in threads:
-            t.join(timeout=max(1, 55 - (time.monotonic() - started)))
+            t.join(timeout=max(1, 180 - (time.monotonic() - started)))
         stop.set()
         assert not any(t.is_alive() for t in threads), "clients did not finish"
     finally:
