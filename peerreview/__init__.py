@@ -90,11 +90,13 @@ def create_app(test_config=None):
     app.register_blueprint(instrument_views.bp)
     from .plans import views as plan_views
     from .reports import jobs as report_jobs
+    from .reports import partnership_views as partnership_report_views
     from .reports import views as report_views
     from .reports.cli import reports_cli
 
     app.register_blueprint(plan_views.bp)
     app.register_blueprint(report_views.bp)
+    app.register_blueprint(partnership_report_views.bp)
     app.cli.add_command(reports_cli)
     report_jobs.init_app(app)
     app.cli.add_command(instruments_cli)

@@ -50,7 +50,7 @@ class FilterForm(FlaskForm):
     )
 
 
-def _view_data(db, pid):
+def view_data(db, pid):
     """Read the choices, refuse bad ones with a message, return (form, data, ok)."""
     form = FilterForm(formdata=request.args or None)
     ok = form.validate() if request.args else True
@@ -166,7 +166,7 @@ def page(pid):
     perm.require(
         perm.can_view_partnership_comparison(current_user, partnership), hide=True
     )
-    form, data, ok = _view_data(db, pid)
+    form, data, ok = view_data(db, pid)
     return render_template(
         "partnership/comparison.html",
         partnership=partnership,
@@ -184,7 +184,7 @@ def _export(pid, kind):
     perm.require(
         perm.can_view_partnership_comparison(current_user, partnership), hide=True
     )
-    form, data, ok = _view_data(db, pid)
+    form, data, ok = view_data(db, pid)
     if not ok:
         messages = "; ".join(m for ms in form.errors.values() for m in ms)
         return Response(messages, status=400, mimetype="text/plain")

@@ -6,6 +6,7 @@ cache key: any change to the data renders afresh.
 
 import datetime
 
+from ..peer import service as peer
 from ..plans import service as plans
 
 KINDS = {
@@ -83,3 +84,105 @@ def report_data(db, cycle: dict, kind: str, *, today: datetime.date | None = Non
     else:
         data["priorities"] = results["priorities"][:PRIORITIES_FOR_GOVERNORS]
     return data
+
+
+# The partnership report ----------------------------------------------------------
+
+PARTNERSHIP_TITLE = "Partnership report"
+# A heat map taller than this many schools is split so that no chart is cut
+# off at the foot of a landscape page.
+HEAT_ROWS_PER_CHART = 18
+# Calibration is shown for the chosen round and at most this many before it.
+TREND_ROUNDS = 4
+HELPERS_SHOWN = 3
+WIDEST_SHOWN = 3
+
+
+def _calibration(view: dict) -> tuple[list[dict], list[dict]]:
+    """Return (rounds shown, per school its figures in each) up to the chosen round."""
+    ids = [r["id"] for r in view["rounds"]]
+    upto = ids.index(view["round"]["id"]) + 1
+    shown = view["rounds"][max(0, upto - TREND_ROUNDS) : upto]
+    rows = []
+    for school in view["schools"]:
+        by_round = view["trend"].get(school["id"], {})
+        cells = [by_round.get(r["id"]) for r in shown]
+        known = [c for c in cells if c]
+        change = known[-1]["gap"] - known[0]["gap"] if len(known) > 1 else None
+        rows.append({"school": school, "cells": cells, "change": change})
+    return shown, rows
+
+
+def _help(view: dict, number: dict) -> list[dict]:
+    """Return who can help whom, school by school in name order."""
+    out = []
+    for sid in sorted(view["help"], key=lambda s: view["names"].get(s, "")):
+        entries = [
+            {
+                **e,
+                "number": number[e["item_id"]],
+                "statement": view["item_info"][e["item_id"]]["statement"],
+                "shown": e["helpers"][:HELPERS_SHOWN],
+                "more": max(0, len(e["helpers"]) - HELPERS_SHOWN),
+            }
+            for e in view["help"][sid]
+            if e["item_id"] in number
+        ]
+        out.append({"name": view["names"].get(sid, ""), "entries": entries})
+    return out
+
+
+def partnership_report_data(
+    db, partnership: dict, view: dict, snapshot, *, today: datetime.date | None = None
+) -> dict:
+    """Return what the partnership report shows: agreed and aggregate scores only.
+
+    view is comparison.partnership_view() for the chosen round, which reads
+    teams' agreed scores alone; snapshot is the round's instrument.
+    """
+    today = today or datetime.date.today()
+    number = {item_id: n for n, item_id in enumerate(snapshot.item_ids, start=1)}
+    totals = [view["school_totals"][s["id"]] for s in view["schools"]]
+    shown, calibration = _calibration(view)
+    spread = [
+        {
+            **r,
+            "number": number[r["item_id"]],
+            "statement": view["item_info"][r["item_id"]]["statement"],
+        }
+        for r in view["spread"]
+    ]
+    grid = view["grid"]
+    reviewed = {s["id"] for s in view["schools"]}
+    return {
+        "kind": "partnership",
+        "kind_title": PARTNERSHIP_TITLE,
+        "organisation": partnership["name"],
+        "partnership": partnership,
+        "d": view,
+        "instrument": snapshot.data,
+        "today": today.isoformat(),
+        "not_reviewed": [
+            s["name"]
+            for s in peer.partnership_schools(db, partnership["id"])
+            if s["id"] not in reviewed
+        ],
+        "heat_chunks": [
+            grid[n : n + HEAT_ROWS_PER_CHART]
+            for n in range(0, len(grid), HEAT_ROWS_PER_CHART)
+        ],
+        "mean_gap": sum(t["gap"] for t in totals) / len(totals) if totals else None,
+        "higher": sum(1 for t in totals if t["gap"] > 0.05),
+        "lower": sum(1 for t in totals if t["gap"] < -0.05),
+        "trend_rounds": shown,
+        "trend_max": TREND_ROUNDS,
+        "calibration": calibration,
+        "help": _help(view, number),
+        "spread": spread,
+        "widest": sorted(spread, key=lambda r: (-r["peer_sd"], r["number"]))[
+            :WIDEST_SHOWN
+        ],
+        "overrated": sorted(spread, key=lambda r: (-r["gap"], r["number"]))[
+            :WIDEST_SHOWN
+        ],
+    }

@@ -1,0 +1,216 @@
+"""The partnership report: its page, HTML preview, queued PDF, progress and download.
+
+The lead chooses the instrument, round, measure and distance as on the
+comparison page (the same form reads the same query string), and every URL
+here carries that choice along. The PDF goes through the same queue and
+cache as the cycle reports.
+"""
+
+import base64
+import hashlib
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from .. import permissions as perm
+from ..db import get_db
+from ..organisations.views import load_partnership
+from ..partnership import comparison
+from ..partnership.views import heatmap_svg, view_data
+from ..plans.forms import EmptyForm
+from ..security import set_security_headers
+from . import jobs
+from .cache import ReportCache, report_key
+from .content import PARTNERSHIP_TITLE, partnership_report_data
+from .views import CHART_CSS, PDF_STYLESHEET
+
+bp = Blueprint("partnership_reports", __name__)
+log = logging.getLogger(__name__)
+KIND = "partnership"
+# The charts carry their print rules in a <style> (WeasyPrint styles SVG from
+# within only); the preview allows exactly that style block by its hash, so the
+# page stays under the site's policy without 'unsafe-inline'.
+CHART_STYLE_HASH = (
+    "'sha256-"
+    + base64.b64encode(hashlib.sha256(CHART_CSS.encode()).digest()).decode()
+    + "'"
+)
+
+
+def _load(pid):
+    db = get_db()
+    partnership = load_partnership(db, pid)
+    perm.require(
+        perm.can_view_partnership_comparison(current_user, partnership), hide=True
+    )
+    form, data, ok = view_data(db, pid)
+    return db, partnership, form, data, ok
+
+
+def _query(data) -> dict:
+    """Return the choice as query arguments, so every link keeps it."""
+    if data["round"] is None:
+        return {}
+    query = {
+        "instrument": data["instrument_id"],
+        "round": data["round"]["id"],
+        "view": data["mode"],
+        "miles": data["max_miles"],
+    }
+    if data["help_school_id"] and not data["help_all"]:
+        query["school"] = data["help_school_id"]
+    return query
+
+
+def build_html(db, partnership, data, *, stylesheet=PDF_STYLESHEET) -> str:
+    """Return the report's HTML (for the PDF, or for the preview's stylesheet URL)."""
+    snapshot = comparison.round_snapshot(db, data["round"]["id"])
+    content = partnership_report_data(db, partnership, data, snapshot)
+    charts = [
+        heatmap_svg({**data, "grid": chunk}, f"heat-{n}")
+        for n, chunk in enumerate(content["heat_chunks"], start=1)
+    ]
+    return render_template(
+        "reports/partnership.html",
+        stylesheet=stylesheet,
+        heatmaps=charts,
+        fmt=comparison.fmt,
+        **content,
+    )
+
+
+def _job(db, partnership, data):
+    html = build_html(db, partnership, data)
+    title = f"{PARTNERSHIP_TITLE}: {partnership['name']}"
+    return report_key(KIND, html), html, title, partnership["name"]
+
+
+def _state(db, partnership, data) -> dict:
+    if data["round"] is None:
+        return {"state": "none", "message": "", "size": 0}
+    key = _job(db, partnership, data)[0]
+    return ReportCache(jobs.cache_folder(current_app)).state(key)
+
+
+def _filename(partnership, data) -> str:
+    name = "".join(c if c.isalnum() else "-" for c in partnership["name"])
+    name = name.strip("-").lower()[:60]
+    return (
+        f"partnership-report-{partnership['id']}-round-{data['round']['id']}-{name}.pdf"
+    )
+
+
+@bp.route("/partnerships/<int:pid>/reports")
+@login_required
+def index(pid):
+    """Choose the round and measure; preview the report or prepare its PDF."""
+    db, partnership, form, data, ok = _load(pid)
+    return render_template(
+        "reports/partnership_index.html",
+        partnership=partnership,
+        form=form,
+        d=data,
+        q=_query(data),
+        state=_state(db, partnership, data),
+    ), (200 if ok else 400)
+
+
+@bp.route("/partnerships/<int:pid>/reports/partnership.html")
+@login_required
+def preview(pid):
+    """The report as HTML, with the print stylesheet (the PDF's exact source)."""
+    db, partnership, _form, data, _ok = _load(pid)
+    if data["round"] is None:
+        return redirect(url_for(".index", pid=pid))
+    stylesheet = url_for("static", filename=PDF_STYLESHEET)
+    response = set_security_headers(
+        make_response(build_html(db, partnership, data, stylesheet=stylesheet))
+    )
+    policy = response.headers["Content-Security-Policy"]
+    response.headers["Content-Security-Policy"] = policy.replace(
+        "style-src 'self'", f"style-src 'self' {CHART_STYLE_HASH}"
+    )
+    return response
+
+
+@bp.route("/partnerships/<int:pid>/reports/partnership.pdf", methods=["POST"])
+@login_required
+def prepare(pid):
+    """Queue the PDF for the render worker; show its progress."""
+    db, partnership, _form, data, _ok = _load(pid)
+    if data["round"] is None:
+        return redirect(url_for(".index", pid=pid))
+    if EmptyForm().validate_on_submit():
+        key, html, title, author = _job(db, partnership, data)
+        state = jobs.request_render(
+            jobs.cache_folder(current_app), key, html, title, author
+        )
+        log.info("partnership report for %s: %s", pid, state["state"])
+    return redirect(url_for(".status", pid=pid, **_query(data)))
+
+
+@bp.route("/partnerships/<int:pid>/reports/partnership/status")
+@login_required
+def status(pid):
+    """Where the PDF is: not prepared, queued, rendering, failed or ready."""
+    db, partnership, _form, data, _ok = _load(pid)
+    if data["round"] is None:
+        return redirect(url_for(".index", pid=pid))
+    q = _query(data)
+    state = _state(db, partnership, data)
+    download = url_for(".download", pid=pid, **q)
+    if request.args.get("format") == "json":
+        return jsonify(
+            state=state["state"],
+            message=state["message"],
+            size=state["size"],
+            download=download if state["state"] == "ready" else None,
+        )
+    return render_template(
+        "reports/status.html",
+        kind=KIND,
+        kind_title=PARTNERSHIP_TITLE,
+        state=state,
+        download=download,
+        form=EmptyForm(),
+        caption=f"{partnership['name']} — {data['round']['title']}",
+        back_url=url_for(".index", pid=pid, **q),
+        prepare_url=url_for(".prepare", pid=pid, **q),
+        status_url=url_for(".status", pid=pid),
+        status_query=q,
+        json_url=url_for(".status", pid=pid, format="json", **q),
+    )
+
+
+@bp.route("/partnerships/<int:pid>/reports/partnership.pdf")
+@login_required
+def download(pid):
+    """The rendered PDF for the data as it is now; else back to its status."""
+    db, partnership, _form, data, _ok = _load(pid)
+    if data["round"] is None:
+        return redirect(url_for(".index", pid=pid))
+    key = _job(db, partnership, data)[0]
+    pdf = ReportCache(jobs.cache_folder(current_app)).get(key)
+    if pdf is None:
+        return redirect(url_for(".status", pid=pid, **_query(data)))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="{_filename(partnership, data)}"'
+            ),
+            "Cache-Control": "private, no-store",
+        },
+    )
