@@ -1,10 +1,19 @@
 """Properties every scoring result must keep, whatever the ratings."""
 
+import statistics
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from peerreview.scoring import effective_value, rwg, score_cycle, score_item
+from peerreview.scoring import (
+    effective_value,
+    group_rows,
+    rwg,
+    score_cycle,
+    score_item,
+    score_many,
+)
 
 FAST = settings(max_examples=150, deadline=None)
 SPECIAL = ["na", "ne", None]
@@ -207,3 +216,86 @@ def test_item_rwg_matches_rwg_on_positions(case):
         assert got is None
     else:
         assert got == pytest.approx(expected, abs=1e-9)
+
+
+def plain_item_figures(scale, values):
+    """Return an item's rating figures the long way, with ``statistics``."""
+    codes_ = [p["code"] for p in scale["points"]]
+    value_of = {p["code"]: p["value"] for p in scale["points"]}
+    rated = [value_of[v] for v in values if v in value_of]
+    positions = [codes_.index(v) + 1 for v in values if v in value_of]
+    out = {
+        "n": len(rated),
+        "na": values.count("na"),
+        "ne": values.count("ne"),
+        "unanswered": values.count(None),
+        "distribution": [
+            {"code": p["code"], "label": p["label"], "count": values.count(p["code"])}
+            for p in scale["points"]
+        ],
+    }
+    if not rated:
+        return out | dict.fromkeys(["median", "mean", "sd", "min", "max", "range"])
+    spread = max(positions) - min(positions)
+    agreement = rwg(positions, len(codes_))
+    return out | {
+        "median": statistics.median(rated),
+        "mean": statistics.fmean(rated),
+        "sd": statistics.pstdev(rated),
+        "min": min(rated),
+        "max": max(rated),
+        "range": spread,
+        "rwg": agreement,
+        "split": len(rated) >= 2 and (spread >= 2 or agreement < 0.7),
+    }
+
+
+@FAST
+@given(cycles(), st.integers(min_value=1, max_value=4), st.data())
+def test_score_many_matches_plain_figures_for_many_teams(case, teams, data):
+    # score_many memoises figures across teams and tallies answers through
+    # lookups built once per snapshot; every team must still get exactly
+    # what score_cycle gives it alone, and every item's figures must match
+    # the straightforward computation.
+    snap, _, _ = case
+    scale = snap["scale"]
+    choices = codes(scale) + SPECIAL
+    item_ids = [i["id"] for s in snap["sections"] for i in s["items"]]
+    rows, agreed_by_cycle = [], {}
+    for cycle_id in range(1, teams + 1):
+        raters = data.draw(st.integers(min_value=0, max_value=6))
+        for r in range(raters):
+            for i in item_ids:
+                if data.draw(st.booleans()) or r == 0:
+                    value = data.draw(st.sampled_from(choices))
+                    rows.append((cycle_id, cycle_id * 100 + r, i, value))
+        if data.draw(st.booleans()):
+            agreed_by_cycle[cycle_id] = {
+                i: {
+                    "value": data.draw(st.sampled_from(choices)),
+                    "rationale": "",
+                    "deferred": data.draw(st.booleans()),
+                }
+                for i in item_ids
+            }
+    rows = data.draw(st.permutations(rows))
+    got = score_many(snap, group_rows(rows), agreed_by_cycle)
+    for cycle_id, result in got.items():
+        mine = [
+            {"respondent_id": r, "item_id": i, "value": v}
+            for c, r, i, v in rows
+            if c == cycle_id
+        ]
+        assert result == score_cycle(snap, mine, agreed_by_cycle.get(cycle_id))
+        respondents = {a["respondent_id"] for a in mine}
+        for figures in result["items"]:
+            given_values = [
+                a["value"] for a in mine if a["item_id"] == figures["item_id"]
+            ]
+            missing = len(respondents) - len(given_values)
+            plain = plain_item_figures(scale, given_values + [None] * missing)
+            for key, expected in plain.items():
+                if isinstance(expected, float):
+                    assert figures[key] == pytest.approx(expected, abs=1e-9), key
+                else:
+                    assert figures[key] == expected, key

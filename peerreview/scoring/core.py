@@ -19,6 +19,7 @@ and never count as numbers; neither does a missing answer (``None``).
 import gc
 from collections import Counter
 from contextlib import contextmanager
+from itertools import groupby
 from math import sqrt
 from operator import itemgetter
 
@@ -240,6 +241,18 @@ class _Plan:
                 )
             self.sections.append((section, first, len(self.items)))
         self.by_id = {p.id: p for p in self.items}
+        # Every (item id, answer) pair maps to one counter in a flat list of
+        # slots per item, so a team's answers are tallied in one pass.
+        slots = self.slots = self.scale.points + 3
+        self.pair_index = {
+            (p.id, code): i * slots + slot
+            for i, p in enumerate(self.items)
+            for code, slot in self.scale.slot.items()
+        }
+        self.no_counts = [0] * (len(self.items) * slots)
+        # Figures memoised per (counts, agreed code, deferred, reverse,
+        # provisional); item-independent, so shared by every team.
+        self.memo = {}
 
     def band(self, score):
         """Return the name of the last band whose min is at or below score."""
@@ -352,7 +365,7 @@ def _judged(scale, item_id, counts, code, deferred, reverse, provisional, at_or_
 
 
 def _item_result(p, scale, counts, agreed, provisional, at_or_below):
-    # The single-item path; _score_results inlines the same steps.
+    # The single-item path; _score_items fills the same keys from a template.
     if agreed:
         code = agreed.get("value")
         deferred = bool(agreed.get("deferred"))
@@ -394,20 +407,22 @@ _BY_KEY = (
     itemgetter("respondent_id"),
     itemgetter("item_id", "value"),
 )
+_CYCLE = itemgetter(0)
 _BY_POSITION = {
     3: (itemgetter(0), itemgetter(1, 2)),
     4: (itemgetter(1), itemgetter(2, 3)),
 }
 
 
-def _tally(scale, answers):
-    """Return ({item_id: counts per slot}, number of respondents).
+def _tally(plan, answers):
+    """Return (flat counts per item and slot, number of respondents).
 
     Accepts mappings, (respondent_id, item_id, value) rows, or the rows of
-    SELECT cycle_id, respondent_id, item_id, value.
+    SELECT cycle_id, respondent_id, item_id, value. Answers to items outside
+    the snapshot are checked against the scale, then left out.
     """
     if not answers:
-        return {}, 0
+        return plan.no_counts, 0
     first = answers[0]
     if isinstance(first, dict):
         who, pair = _BY_KEY
@@ -416,40 +431,87 @@ def _tally(scale, answers):
     # Counter and itemgetter do the per-answer work in C; Python then walks
     # only the distinct (item, value) pairs, about 100 per team.
     respondents = len(set(map(who, answers)))
-    slots = scale.points + 3
-    slot = scale.slot
-    tallies = {}
-    for (item_id, value), n in Counter(map(pair, answers)).items():
-        counts = tallies.get(item_id)
-        if counts is None:
-            counts = tallies[item_id] = [0] * slots
-        i = slot.get(value)
+    flat = plan.no_counts[:]
+    index = plan.pair_index
+    for key, n in Counter(map(pair, answers)).items():
+        i = index.get(key)
         if i is None:
-            raise ValueError(
-                f"answer {value!r} to item {item_id!r} is not on the scale"
-            )
-        counts[i] += n
-    return tallies, respondents
+            if key[1] not in plan.scale.slot:
+                raise ValueError(
+                    f"answer {key[1]!r} to item {key[0]!r} is not on the scale"
+                )
+            continue
+        flat[i] += n
+    return flat, respondents
 
 
-def _score_results(plan, tallies, respondents, agreed, provisional):
-    # One result per item, in instrument order. This is the hot loop of
-    # score_many, so _item_result is inlined around a memo lookup.
+def _template(scale, item_id, key, at_or_below):
+    # The whole result dict for one memo key, with the per-item and per-team
+    # entries left as placeholders in their final order, plus the figures
+    # the roll-ups and priorities read.
+    counts, code, deferred, reverse, provisional = key
+    judged, distribution = _judged(
+        scale, item_id, counts, code, deferred, reverse, provisional, at_or_below
+    )
+    template = {
+        "item_id": None,
+        "section_id": None,
+        "statement": None,
+        "weight": None,
+        "reverse": reverse,
+        **judged,
+        "rationale": None,
+        "tags": None,
+        "distribution": None,
+    }
+    rng = judged["range"]
+    agreement = judged["rwg"]
+    order_key = (
+        -1 if rng is None else -rng,
+        2.0 if agreement is None else agreement,
+    )
+    return (
+        template,
+        distribution,
+        judged["effective"],
+        judged["priority"],
+        judged["split"],
+        order_key,
+        0 if rng is None else rng,
+    )
+
+
+def _score_items(plan, flat, respondents, agreed, provisional):
+    """Return (items, sections, overall, priorities, strengths).
+
+    The hot loop of score_many: one pass over the items in instrument order
+    fills each result from a memoised template and gathers what the
+    roll-ups, priorities and strengths need.
+    """
     scale = plan.scale
     at_or_below = plan.at_or_below
-    memo = scale.judged
-    get_tally = tallies.get
+    memo = plan.memo
     get_agreed = agreed.get
     copy = dict.copy
-    nothing = [0] * (scale.points + 3)
+    slots = plan.slots
+    unanswered = slots - 1
+    k = len(plan.sections)
+    total = [0.0] * k
+    weights = [0.0] * k
+    scored = [0] * k
+    low = []
+    split = []
+    ranked = []
     results = []
     append = results.append
-    for p in plan.items:
-        counts = get_tally(p.id) or nothing[:]
+    base = 0
+    for order, p in enumerate(plan.items):
+        counts = flat[base : base + slots]
+        base += slots
         # Respondents with no row at all for the item have not answered it.
         missing = respondents - sum(counts)
         if missing > 0:
-            counts[-1] += missing
+            counts[unanswered] += missing
         a = get_agreed(p.id)
         if a:
             code = a.get("value")
@@ -459,54 +521,31 @@ def _score_results(plan, tallies, respondents, agreed, provisional):
             code = None
             deferred = False
             rationale = ""
-        key = (tuple(counts), code, deferred, p.reverse, provisional, at_or_below)
+        key = (tuple(counts), code, deferred, p.reverse, provisional)
         found = memo.get(key)
         if found is None:
-            found = _judged(scale, p.id, *key)
-        judged, distribution = found
-        out = {**p.static, **judged}
+            found = memo[key] = _template(scale, p.id, key, at_or_below)
+        template, distribution, e, priority, is_split, order_key, rng = found
+        out = copy(template)
+        out["item_id"] = p.id
+        out["section_id"] = p.section_id
+        out["statement"] = p.statement
+        out["weight"] = p.weight
         out["rationale"] = rationale
         out["tags"] = p.tags[:]
         out["distribution"] = list(map(copy, distribution))
         append(out)
-    return results
-
-
-def _figure(plan, total, weights, scored, count, **extra):
-    # A weighted mean, shown only when enough items carry a value.
-    mean = total / weights if weights > 0 else None
-    share = scored / count if count else 0.0
-    shown = count > 0 and mean is not None and share + _EPS >= plan.min_share
-    score = mean if shown else None
-    code, label = plan.level(score)
-    out = extra
-    out.update(
-        score=score,
-        band=plan.band(score),
-        shown=shown,
-        answered_share=share,
-        item_count=count,
-        scored_count=scored,
-        partial_score=mean,
-        level=label,
-        level_code=code,
-    )
-    return out
-
-
-def _rollups(plan, results):
-    # Section and overall weighted means of effective values, in one pass.
-    k = len(plan.sections)
-    total = [0.0] * k
-    weights = [0.0] * k
-    scored = [0] * k
-    for p, r in zip(plan.items, results, strict=True):
-        e = r["effective"]
         if e is not None:
             i = p.section
             scored[i] += 1
             total[i] += p.weight * e
             weights[i] += p.weight
+            if priority:
+                low.append((e, *order_key, order))
+            else:
+                ranked.append((-e, rng, order))
+        if is_split and not priority:
+            split.append((*order_key, order))
     sections = [
         _figure(
             plan,
@@ -514,13 +553,51 @@ def _rollups(plan, results):
             weights[i],
             scored[i],
             end - start,
-            id=section["id"],
-            title=section.get("title"),
+            {"id": section["id"], "title": section.get("title")},
         )
         for i, (section, start, end) in enumerate(plan.sections)
     ]
-    overall = _figure(plan, sum(total), sum(weights), sum(scored), len(plan.items))
-    return sections, overall
+    overall = _figure(plan, sum(total), sum(weights), sum(scored), len(plan.items), {})
+    low.sort()
+    split.sort()
+    ranked.sort()
+    items = plan.items
+    priorities = []
+    for t in low:
+        order = t[-1]
+        r = results[order]
+        reasons = [REASON_LOW, REASON_SPLIT] if r["split"] else [REASON_LOW]
+        priorities.append(_entry(items[order], r, len(priorities) + 1, reasons))
+    for t in split:
+        order = t[-1]
+        priorities.append(
+            _entry(items[order], results[order], len(priorities) + 1, [REASON_SPLIT])
+        )
+    strengths = [
+        _entry(items[t[-1]], results[t[-1]], i + 1, [])
+        for i, t in enumerate(ranked[:STRENGTHS_SHOWN])
+    ]
+    return results, sections, overall, priorities, strengths
+
+
+def _figure(plan, total, weights, scored, count, out):
+    # A weighted mean, shown only when enough items carry a value; the
+    # figures are added to ``out``.
+    mean = total / weights if weights > 0 else None
+    share = scored / count if count else 0.0
+    shown = count > 0 and mean is not None and share + _EPS >= plan.min_share
+    score = mean if shown else None
+    code, label = plan.level(score)
+    out["score"] = score
+    out["band"] = plan.band(score)
+    out["shown"] = shown
+    out["answered_share"] = share
+    out["item_count"] = count
+    out["scored_count"] = scored
+    out["partial_score"] = mean
+    out["level"] = label
+    out["level_code"] = code
+    return out
 
 
 def _entry(p, r, rank, reasons):
@@ -539,53 +616,6 @@ def _entry(p, r, rank, reasons):
         "reasons": reasons,
         "actions": p.actions[:],
     }
-
-
-def _priorities(plan, results):
-    # Low scores first (lowest, then widest spread: larger range, lower
-    # agreement index, then instrument order), then split-only items.
-    low, split = [], []
-    for order, r in enumerate(results):
-        if r["priority"] or r["split"]:
-            rng = r["range"]
-            agreement = r["rwg"]
-            key = (
-                -1 if rng is None else -rng,
-                2.0 if agreement is None else agreement,
-                order,
-            )
-            if r["priority"]:
-                low.append((r["effective"], *key))
-            else:
-                split.append(key)
-    low.sort()
-    split.sort()
-    out = []
-    items = plan.items
-    for t in low:
-        order = t[-1]
-        r = results[order]
-        reasons = [REASON_LOW, REASON_SPLIT] if r["split"] else [REASON_LOW]
-        out.append(_entry(items[order], r, len(out) + 1, reasons))
-    for t in split:
-        order = t[-1]
-        out.append(_entry(items[order], results[order], len(out) + 1, [REASON_SPLIT]))
-    return out
-
-
-def _strengths(plan, results):
-    ranked = []
-    threshold = plan.at_or_below
-    for order, r in enumerate(results):
-        e = r["effective"]
-        if e is None or (threshold is not None and e <= threshold + _EPS):
-            continue
-        ranked.append((-e, r["range"] if r["range"] is not None else 0, order))
-    ranked.sort()
-    return [
-        _entry(plan.items[t[-1]], results[t[-1]], i + 1, [])
-        for i, t in enumerate(ranked[:STRENGTHS_SHOWN])
-    ]
 
 
 def _maturity(plan, results, sections):
@@ -634,10 +664,9 @@ def _change(plan, results, sections, previous):
     }
     if not comparable:
         return out
-    prev_results = _score_results(
-        prev_plan, {}, 0, previous.get("agreed") or {}, provisional=False
+    prev_results, prev_sections, *_ = _score_items(
+        prev_plan, prev_plan.no_counts, 0, previous.get("agreed") or {}, False
     )
-    prev_sections, _ = _rollups(prev_plan, prev_results)
     prev_effective = {
         p.id: r["effective"] for p, r in zip(prev_plan.items, prev_results, strict=True)
     }
@@ -665,10 +694,11 @@ def _change(plan, results, sections, previous):
     return out
 
 
-def _score(plan, tallies, respondents, agreed, previous):
+def _score(plan, flat, respondents, agreed, previous):
     provisional = not agreed
-    results = _score_results(plan, tallies, respondents, agreed or {}, provisional)
-    sections, overall = _rollups(plan, results)
+    results, sections, overall, priorities, strengths = _score_items(
+        plan, flat, respondents, agreed or {}, provisional
+    )
     return {
         "provisional": provisional,
         "instrument_id": plan.snapshot.get("id"),
@@ -677,8 +707,8 @@ def _score(plan, tallies, respondents, agreed, previous):
         "items": results,
         "sections": sections,
         "overall": overall,
-        "priorities": _priorities(plan, results),
-        "strengths": _strengths(plan, results),
+        "priorities": priorities,
+        "strengths": strengths,
         "maturity": _maturity(plan, results, sections),
         "change": _change(plan, results, sections, previous),
     }
@@ -695,9 +725,9 @@ def score_cycle(snapshot, answers, agreed=None, previous=None, *, respondents=No
     is the number invited; by default, the number who gave any answer.
     """
     plan = prepare(snapshot)
-    tallies, answered_by = _tally(plan.scale, list(answers))
+    flat, answered_by = _tally(plan, list(answers))
     count = answered_by if respondents is None else max(respondents, answered_by)
-    return _score(plan, tallies, count, agreed, previous)
+    return _score(plan, flat, count, agreed, previous)
 
 
 @contextmanager
@@ -737,13 +767,13 @@ def score_many(
     cycle_ids.extend(c for c in agreed_by_cycle if c not in answers_by_cycle)
     with _collector_paused():
         for cycle_id in cycle_ids:
-            tallies, count = _tally(plan.scale, answers_by_cycle.get(cycle_id) or [])
+            flat, count = _tally(plan, answers_by_cycle.get(cycle_id) or [])
             invited = respondents_by_cycle.get(cycle_id)
             if invited is not None:
                 count = max(count, invited)
             out[cycle_id] = _score(
                 plan,
-                tallies,
+                flat,
                 count,
                 agreed_by_cycle.get(cycle_id),
                 previous_by_cycle.get(cycle_id),
@@ -754,13 +784,16 @@ def score_many(
 def group_rows(rows):
     """Group the rows of SELECT cycle_id, respondent_id, item_id, value by cycle.
 
-    The rows themselves are kept (no copy), ready for ``score_many``.
+    The rows themselves are kept (no copy), ready for ``score_many``. Rows
+    need not be sorted, but runs of one cycle (as an index scan returns
+    them) are moved in one step.
     """
     out = {}
-    for row in rows:
-        bucket = out.get(row[0])
+    get = out.get
+    for cycle_id, run in groupby(rows, _CYCLE):
+        bucket = get(cycle_id)
         if bucket is None:
-            out[row[0]] = [row]
+            out[cycle_id] = list(run)
         else:
-            bucket.append(row)
+            bucket.extend(run)
     return out
