@@ -68,7 +68,7 @@ def test_report_shows_schools_matrix_calibration_and_help(demo_full, client, aut
     flat = _flat(pdf)
     data = comparison.partnership_view(demo_full, 1, round_id=1)
     assert "Northfield Learning Trust" in flat
-    assert "Trust peer review, November 2026" in flat
+    assert "Trust peer review, June 2026" in flat
     assert "Page 1 of" in flat
     for heading in (
         "Calibration over rounds",
@@ -145,7 +145,7 @@ def test_page_preview_and_link_from_the_comparison(demo_full, client, auth):
     )
     assert "Partnership report (PDF) for this round" in comparison_page
     page = client.get(f"{BASE}?round=1&view=self").get_data(as_text=True)
-    assert "Prepare the PDF" in page and "Trust peer review, November 2026" in page
+    assert "Prepare the PDF" in page and "Trust peer review, June 2026" in page
     preview = client.get(f"{BASE}/partnership.html?round=1&view=self")
     html = preview.get_data(as_text=True)
     assert '<link rel="stylesheet" href="/static/print/report.css">' in html
