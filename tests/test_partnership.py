@@ -219,3 +219,17 @@ def test_the_cache_follows_reopening_and_agreeing_again(demo_full):
     after = comparison.partnership_view(db, 1, round_id=1)
     assert after["school_totals"][1]["peer"] == 5
     assert after["school_totals"][1]["gap"] < before["school_totals"][1]["gap"]
+
+
+def test_a_partnership_lead_starts_from_home(demo, auth, client):
+    auth.login(TRUST_LEAD)
+    home = client.get("/").get_data(as_text=True)
+    led = home.split("Partnerships you lead", 1)[1]
+    for href in (
+        "/partnerships/1/comparison",
+        "/partnerships/1/peer-rounds/new",
+        "/partnerships/1/reports",
+    ):
+        assert f'href="{href}"' in led
+        assert client.get(href).status_code in (200, 302)
+    assert "/partnerships/2/" not in led

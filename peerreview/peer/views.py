@@ -30,6 +30,7 @@ def hub():
         "peer/hub.html",
         reviewing=service.reviewing(db, user.id),
         of_mine=service.reviews_of_teams(db, teams),
+        on_a_team=bool(teams),
         led=[
             {
                 "partnership": load_partnership(db, pid),
