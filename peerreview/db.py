@@ -2,11 +2,14 @@
 
 import contextlib
 import datetime
+import fcntl
 import logging
+import os
 import pathlib
 import sqlite3
 import sys
 import threading
+import weakref
 
 import click
 from flask import current_app, g
@@ -16,7 +19,6 @@ from sqlite_utils import Database
 log = logging.getLogger(__name__)
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-_write_lock = threading.RLock()
 
 
 def _migrations():
@@ -39,7 +41,39 @@ def connect(path) -> Database:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    return Database(conn)
+    db = Database(conn)
+    db.write_lock = _WriteLock(path)
+    return db
+
+
+class _WriteLock:
+    """An flock on a file beside the database, taken before BEGIN IMMEDIATE.
+
+    Every writer, whatever its process or thread, then waits in the kernel
+    and goes as soon as the lock is free. Left to SQLite's busy handler, a
+    waiter polls with sleeps of 1, 2, 5, 10... ms and keeps losing to the
+    process that has just committed: under load some saves waited 100 ms and
+    more. Each connection opens the file itself, so the threads of one
+    process queue here as well.
+    """
+
+    def __init__(self, path):
+        path = str(path)
+        self.fd = None
+        if path and path != ":memory:" and not path.startswith("file:"):
+            self.fd = os.open(path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+            weakref.finalize(self, os.close, self.fd)
+
+    def __enter__(self):
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+_NO_LOCK = contextlib.nullcontext()
 
 
 @contextlib.contextmanager
@@ -55,9 +89,7 @@ def immediate(db: Database):
         with db.atomic():
             yield db
         return
-    # Threads of one process queue here rather than in SQLite's busy handler,
-    # whose growing sleeps would add tens of milliseconds to a waiting save.
-    with _write_lock:
+    with getattr(db, "write_lock", _NO_LOCK):
         db.conn.execute("BEGIN IMMEDIATE")
         try:
             yield db

@@ -113,3 +113,32 @@ def test_concurrent_read_then_write_transactions_never_lock(tmp_path):
         found.append(errors.get())
     assert found == []
     assert connect(path)["login_attempts"].count == 600
+
+
+def test_writers_queue_on_the_write_lock_not_in_sqlite(tmp_path):
+    """A second writer waits on the lock file, then runs at once: never BUSY."""
+    import threading
+    import time
+
+    path = tmp_path / "q.db"
+    first, second = connect(path), connect(path)
+    migrate(first)
+    second.conn.execute("PRAGMA busy_timeout = 0")  # SQLite would fail at once
+    entered = threading.Event()
+    order = []
+
+    def write_second():
+        with immediate(second):
+            order.append("second")
+        entered.set()
+
+    with immediate(first):
+        order.append("first")
+        thread = threading.Thread(target=write_second)
+        thread.start()
+        time.sleep(0.2)
+        assert not entered.is_set()
+    assert entered.wait(5)
+    thread.join()
+    assert order == ["first", "second"]
+    assert (tmp_path / "q.db-writelock").exists()
