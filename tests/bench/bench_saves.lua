@@ -5,7 +5,7 @@
 -- (one line per client: cookie TAB token TAB item=revision,item=revision...).
 -- With one connection per thread, requests go one at a time, so the revision
 -- each save sends is the one the previous answer returned: no save is stale.
--- BENCH_MODE=bare posts "{}" to BENCH_PATH instead, with no cookie.
+-- BENCH_MODE=bare sends the very same requests, to BENCH_PATH (the bare route).
 
 local mode = os.getenv("BENCH_MODE") or "save"
 local path = os.getenv("BENCH_PATH")
@@ -15,7 +15,7 @@ local run = os.getenv("BENCH_RUN") or "run"
 local clients, given = {}, 0
 
 function setup(thread)
-  if mode == "save" and #clients == 0 then
+  if #clients == 0 then
     for line in io.lines(os.getenv("BENCH_CLIENTS")) do
       clients[#clients + 1] = line
     end
@@ -31,10 +31,6 @@ local codes = { "1", "2", "3", "4", "5" }
 function init(args)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
-  if mode ~= "save" then
-    wrk.body = "{}"
-    return
-  end
   local cookie, token, owned = client:match("^([^\t]*)\t([^\t]*)\t(.*)$")
   for item, revision in owned:gmatch("([^,=]+)=(%d+)") do
     items[#items + 1] = item
@@ -46,9 +42,6 @@ function init(args)
 end
 
 function request()
-  if mode ~= "save" then
-    return wrk.format(nil, path)
-  end
   current = items[n % #items + 1]
   local body = string.format(
     '{"item_id": "%s", "value": "%s", "comment": "%s save %d", '
@@ -60,7 +53,7 @@ function request()
 end
 
 function response(status, headers, body)
-  if current and status == 200 then
+  if mode == "save" and status == 200 then
     revisions[current] = tonumber(body:match('"revision":%s*(%d+)'))
   end
 end

@@ -11,12 +11,13 @@ gunicorn with the app on a free loopback port. 50 clients (one keep-alive
 connection each, each signed in through the real sign-in form with its own
 session) then post autosaves as fast as they can: the full path (session
 cookie, user loader, CSRF header, permission, validation, a BEGIN IMMEDIATE
-write to SQLite). In the same run, on the same server, the same number of
-clients post to a bare route of the same Flask app that does nothing
-(`/bench/bare`, added by bench_app() below): it goes through gunicorn,
-Flask's request handling and every app-wide hook (security headers, CSRF
-protection's before-request check, from which it is exempt), so the ratio
-shows what the save itself costs. `--floor` also measures a plain WSGI
+write to SQLite). In the same run, on the same server, the same clients send
+the very same requests (cookie, CSRF header, body) to a bare route of the
+same Flask app that does nothing (`/bench/bare`, added by bench_app() below):
+they go through gunicorn, Flask's request handling with the session cookie
+opened, and every app-wide hook (security headers, CSRF protection's
+before-request check, from which it is exempt), so the ratio shows what the
+save's own work costs. `--floor` also measures a plain WSGI
 callable under the same gunicorn, the cost of the server alone.
 
 Each client owns its own (person, item) pairs, so no save is stale; every
@@ -214,6 +215,16 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError("gunicorn did not start")
 
+    def cpu_seconds(self) -> float:
+        """Return the CPU time used so far by the master and its workers."""
+        total = 0
+        for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                fields = stat.read_text().rpartition(")")[2].split()
+                if int(fields[2]) == self.process.pid:  # process group
+                    total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         """SIGKILL the master and every worker at once, as a crash would."""
         with contextlib.suppress(ProcessLookupError):
@@ -398,22 +409,24 @@ def wrk_missing() -> bool:
     return True
 
 
-def run_wrk(port, path, seconds, clients, folder, sessions=None, run="run") -> dict:
+def run_wrk(port, path, seconds, clients, folder, sessions, run="run", bare=False):
     """Run wrk with one thread (one client) per connection; see bench_saves.lua."""
-    env = {**os.environ, "BENCH_PATH": path, "BENCH_RUN": run}
-    if sessions is None:
-        env["BENCH_MODE"] = "bare"
-    else:
-        lines = pathlib.Path(folder) / f"clients-{run}.tsv"
-        lines.write_text(
-            "".join(
-                f"{cookie}\t{token}\t"
-                + ",".join(f"{item}={rev}" for item, rev in revisions.items())
-                + "\n"
-                for cookie, token, revisions in sessions
-            )
+    lines = pathlib.Path(folder) / f"clients-{run}.tsv"
+    lines.write_text(
+        "".join(
+            f"{cookie}\t{token}\t"
+            + ",".join(f"{item}={rev}" for item, rev in revisions.items())
+            + "\n"
+            for cookie, token, revisions in sessions
         )
-        env.update(BENCH_MODE="save", BENCH_CLIENTS=str(lines))
+    )
+    env = {
+        **os.environ,
+        "BENCH_PATH": path,
+        "BENCH_RUN": run,
+        "BENCH_MODE": "bare" if bare else "save",
+        "BENCH_CLIENTS": str(lines),
+    }
     command = [
         "wrk",
         f"-t{clients}",
@@ -522,6 +535,7 @@ def report(name, r):
         f"{name:<12} {r['requests']:>7} requests  {r['per_second']:>8.1f}/s  "
         f"p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  "
         f"p99 {r['p99_ms']:6.2f} ms  failures {len(r['failures'])}  "
+        f"server CPU {r['server_ms']:.3f} ms/request  "
         f"load generator {r['client_cpu'] * 100:.0f}% of a CPU"
     )
 
@@ -568,23 +582,48 @@ def main():
                 f"{os.cpu_count()} CPUs, load from {generator}"
             )
 
-            def bare_load(port, seconds):
-                if generator == "wrk":
-                    return run_wrk(port, "/bench/bare", seconds, clients, folder)
-                jobs = [
-                    (
-                        "/bench/bare",
-                        lambda n: "{}",
-                        "Content-Type: application/json\r\n",
-                    )
-                ]
-                return run_load(port, jobs * clients, seconds)
+            def measured(load):
+                """Add the server's CPU per request (steadier than rates on a busy machine)."""
 
-            def save_load(seconds, run):
+                def run(server, *args):
+                    cpu = server.cpu_seconds()
+                    result = load(server.port, *args)
+                    result["server_ms"] = (
+                        (server.cpu_seconds() - cpu) / max(result["requests"], 1) * 1000
+                    )
+                    return result
+
+                return run
+
+            @measured
+            def bare_load(port, seconds):
+                # The very requests the saves send (cookie, token, body), to a
+                # route that does nothing: only the route's own work differs.
                 stored = stored_revisions(database)
                 if generator == "wrk":
                     return run_wrk(
-                        server.port,
+                        port,
+                        "/bench/bare",
+                        seconds,
+                        clients,
+                        folder,
+                        wrk_clients(sessions, setup, stored),
+                        "bare",
+                        bare=True,
+                    )
+                jobs = save_jobs(sessions, setup, stored, "bare")
+                return run_load(
+                    port,
+                    [("/bench/bare", body, headers) for _, body, headers in jobs],
+                    seconds,
+                )
+
+            @measured
+            def save_load(port, seconds, run):
+                stored = stored_revisions(database)
+                if generator == "wrk":
+                    return run_wrk(
+                        port,
                         path,
                         seconds,
                         clients,
@@ -592,18 +631,16 @@ def main():
                         wrk_clients(sessions, setup, stored),
                         run,
                     )
-                return run_load(
-                    server.port, save_jobs(sessions, setup, stored, run), seconds
-                )
+                return run_load(port, save_jobs(sessions, setup, stored, run), seconds)
 
-            bare_load(server.port, 1)  # warm up
-            save_load(1, "warm-up")
+            bare_load(server, 1)  # warm up
+            save_load(server, 1, "warm-up")
             if floor_server:
-                bare_load(floor_server.port, 1)
-                floor_result = bare_load(floor_server.port, seconds)
-            bare_result = bare_load(server.port, seconds)
+                bare_load(floor_server, 1)
+                floor_result = bare_load(floor_server, seconds)
+            bare_result = bare_load(server, seconds)
             before = sum(stored_revisions(database).values())
-            save_result = save_load(seconds, "run")
+            save_result = save_load(server, seconds, "run")
             stored = sum(stored_revisions(database).values()) - before
         finally:
             server.stop()
@@ -620,7 +657,10 @@ def main():
         f"answered{'' if ok else '  MISMATCH'}"
     )
     ratio = bare_result["per_second"] / save_result["per_second"]
-    print(f"throughput ratio bare/save: {ratio:.2f}x")
+    print(
+        f"throughput ratio bare/save: {ratio:.2f}x  "
+        f"(server CPU per request: {save_result['server_ms'] / bare_result['server_ms']:.2f}x)"
+    )
     print(
         "targets: ratio <= 2x "
         + ("met" if ratio <= 2 else "MISSED")
