@@ -30,7 +30,13 @@ fraction of what a Python generator does, which on a 2-core machine would
 otherwise take CPU from the server it measures; `--generator python` uses the
 asyncio client below instead. Each line says how much CPU the generator used.
 
-Server choice for this 2-core machine (also `make run`): see GUNICORN_ARGS.
+Server choice for this 2-core machine (also `make run`): gthread workers, two
+processes (one per core) with four threads each. Sync workers close the
+connection after every response (no keep-alive) and block a whole process on
+each slow client; threads overlap the I/O and the waits for the write lock
+while two processes use both cores. Against 2x2, 3x1, 4x1 and 4x2 (`--gunicorn`)
+no layout did measurably better for saves or the bare route on a shared
+machine, and 2x4 spent the least server CPU per save.
 Prints figures; asserts nothing.
 """
 
