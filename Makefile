@@ -57,3 +57,9 @@ lint: setup
 
 frontend: node_modules/.installed
 	npm run build:frontend
+
+# The save benchmark's load generator is Debian's wrk (tests/bench/bench_saves.py).
+bench:
+	$(MAKE) system EXTRA_PACKAGES=wrk
+	$(MAKE) $(VENV)/.installed
+	$(BIN)/python tests/bench/bench_saves.py

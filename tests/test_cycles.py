@@ -429,7 +429,7 @@ def test_snapshot_survives_edits_to_the_file(demo, db, tmp_path):
         .replace("version: 1.0.0", "version: 1.0.1")
         .replace("Strongly agree", "Agree strongly")
     )
-    service._parsed_snapshot.cache_clear()
+    service._SNAPSHOTS.clear()
     after = service.get_cycle(db, cycle["id"])["snapshot"].data
     assert after == before
     assert "Strongly agree" in json.dumps(after)

@@ -113,3 +113,56 @@ def test_concurrent_read_then_write_transactions_never_lock(tmp_path):
         found.append(errors.get())
     assert found == []
     assert connect(path)["login_attempts"].count == 600
+
+
+def test_writers_queue_on_the_write_lock_not_in_sqlite(tmp_path):
+    """A second writer waits on the lock file, then runs at once: never BUSY."""
+    import threading
+    import time
+
+    path = tmp_path / "q.db"
+    first, second = connect(path), connect(path)
+    migrate(first)
+    second.conn.execute("PRAGMA busy_timeout = 0")  # SQLite would fail at once
+    entered = threading.Event()
+    order = []
+
+    def write_second():
+        with immediate(second):
+            order.append("second")
+        entered.set()
+
+    with immediate(first):
+        order.append("first")
+        thread = threading.Thread(target=write_second)
+        thread.start()
+        time.sleep(0.2)
+        assert not entered.is_set()
+    assert entered.wait(5)
+    thread.join()
+    assert order == ["first", "second"]
+    assert (tmp_path / "q.db-writelock").exists()
+
+
+def test_immediate_checkpoints_after_releasing_the_write_lock(tmp_path, monkeypatch):
+    """SQLite's own checkpoint is pushed back; immediate() runs one instead."""
+    from peerreview import db as database
+
+    path = tmp_path / "k.db"
+    db = connect(path)
+    migrate(db)
+    assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 8000
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = path.stat().st_size
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY", 10**9)
+    with immediate(db):
+        db["login_attempts"].insert(
+            {"email": "y" * 200_000, "ip": "-", "at": 0, "success": 0}
+        )
+    assert path.stat().st_size < size + 200_000  # still in the WAL
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY", 1)
+    with immediate(db):
+        db["login_attempts"].insert(
+            {"email": "x" * 200_000, "ip": "-", "at": 0, "success": 0}
+        )
+    assert path.stat().st_size > size + 200_000  # copied from the WAL

@@ -94,19 +94,17 @@ def normalise_email(email: str) -> str:
 
 def load_account(db, user_id: int) -> Account | None:
     """Return a user with their roles, or None."""
-    row = db.execute(
-        "SELECT id, email, name, is_admin, active, session_version FROM users "
-        "WHERE id = ?",
+    # One query: the user loader runs it on every signed-in request.
+    rows = db.execute(
+        "SELECT u.id, u.email, u.name, u.is_admin, u.active, u.session_version, "
+        "r.role, r.scope_type, r.scope_id FROM users u "
+        "LEFT JOIN roles r ON r.user_id = u.id WHERE u.id = ?",
         [user_id],
-    ).fetchone()
-    if row is None:
+    ).fetchall()
+    if not rows:
         return None
-    roles = [
-        Role(*r)
-        for r in db.execute(
-            "SELECT role, scope_type, scope_id FROM roles WHERE user_id = ?", [user_id]
-        ).fetchall()
-    ]
+    row = rows[0]
+    roles = [Role(r[6], r[7], r[8]) for r in rows if r[6] is not None]
     return Account(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5], roles)
 
 

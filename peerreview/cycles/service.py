@@ -5,7 +5,6 @@ cycles use the same functions: only who the respondents are differs.
 """
 
 import datetime
-import functools
 import json
 import logging
 
@@ -77,17 +76,32 @@ def snapshot_version(db, instrument) -> int:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _parsed_snapshot(version_id: int, text: str) -> "Snapshot":
-    return Snapshot(json.loads(text))
+# Parsed snapshots by content hash: a stored snapshot never changes, and its
+# hash is the sha256 of its content, so one entry serves every database.
+_SNAPSHOTS: dict[str, "Snapshot"] = {}
+_MAX_SNAPSHOTS = 256
 
 
-def load_snapshot(db, version_id: int) -> "Snapshot":
-    """Return a stored snapshot (immutable, so parsed once per process)."""
-    text = db.execute(
-        "SELECT snapshot FROM instrument_versions WHERE id = ?", [version_id]
-    ).fetchone()[0]
-    return _parsed_snapshot(version_id, text)
+def load_snapshot(db, version_id: int, content_hash: str | None = None) -> "Snapshot":
+    """Return a stored snapshot, parsed once per process.
+
+    Pass the version's content_hash when the caller has it (get_cycle does):
+    a cached snapshot is then returned without reading the database.
+    """
+    if content_hash is None:
+        content_hash = db.execute(
+            "SELECT content_hash FROM instrument_versions WHERE id = ?", [version_id]
+        ).fetchone()[0]
+    snap = _SNAPSHOTS.get(content_hash)
+    if snap is None:
+        text = db.execute(
+            "SELECT snapshot FROM instrument_versions WHERE id = ?", [version_id]
+        ).fetchone()[0]
+        snap = Snapshot(json.loads(text))
+        if len(_SNAPSHOTS) >= _MAX_SNAPSHOTS:
+            _SNAPSHOTS.clear()
+        _SNAPSHOTS[content_hash] = snap
+    return snap
 
 
 class Snapshot:
@@ -182,30 +196,32 @@ def create_cycle(
 
 def get_cycle(db, cycle_id: int) -> dict | None:
     """Return a cycle with its snapshot, team and respondent ids, or None."""
-    rows = list(
-        db.query(
-            """
-            SELECT c.*, t.name AS team_name, t.kind AS team_kind, t.school_id,
-              t.partnership_id AS board_partnership_id, s.name AS school_name,
-              v.instrument_id, v.version AS instrument_version, v.content_hash
-            FROM cycles c JOIN teams t ON t.id = c.team_id
-            LEFT JOIN schools s ON s.id = t.school_id
-            JOIN instrument_versions v ON v.id = c.instrument_version_id
-            WHERE c.id = ?
-            """,
-            [cycle_id],
-        )
+    # One query: every background save starts here.
+    cursor = db.execute(
+        """
+        SELECT c.*, t.name AS team_name, t.kind AS team_kind, t.school_id,
+          t.partnership_id AS board_partnership_id, s.name AS school_name,
+          v.instrument_id, v.version AS instrument_version, v.content_hash,
+          (SELECT group_concat(user_id) FROM cycle_respondents
+             WHERE cycle_id = c.id) AS respondent_list
+        FROM cycles c JOIN teams t ON t.id = c.team_id
+        LEFT JOIN schools s ON s.id = t.school_id
+        JOIN instrument_versions v ON v.id = c.instrument_version_id
+        WHERE c.id = ?
+        """,
+        [cycle_id],
     )
-    if not rows:
+    row = cursor.fetchone()
+    if row is None:
         return None
-    cycle = rows[0]
-    cycle["snapshot"] = load_snapshot(db, cycle["instrument_version_id"])
-    cycle["respondent_ids"] = {
-        r[0]
-        for r in db.execute(
-            "SELECT user_id FROM cycle_respondents WHERE cycle_id = ?", [cycle_id]
-        ).fetchall()
-    }
+    cycle = dict(zip((d[0] for d in cursor.description), row, strict=True))
+    respondents = cycle.pop("respondent_list")
+    cycle["respondent_ids"] = (
+        {int(uid) for uid in respondents.split(",")} if respondents else set()
+    )
+    cycle["snapshot"] = load_snapshot(
+        db, cycle["instrument_version_id"], cycle["content_hash"]
+    )
     return cycle
 
 
@@ -373,12 +389,17 @@ def save_answer(
     value = _clean(cycle, item_id, value, comment, evidence)
     stamp = now()
     with immediate(db):
-        _check_still(db, cycle, "open", CLOSED_FOR_ANSWERS)
-        row = db.execute(
-            "SELECT value, comment, evidence, revision, updated_at FROM responses "
-            "WHERE cycle_id = ? AND respondent_id = ? AND item_id = ?",
-            [cycle["id"], user_id, item_id],
+        # The cycle's state (a save racing the move to moderation) and the
+        # stored answer, read in one statement inside the write transaction.
+        found = db.execute(
+            "SELECT c.state, r.value, r.comment, r.evidence, r.revision, "
+            "r.updated_at FROM cycles c LEFT JOIN responses r ON r.cycle_id = c.id "
+            "AND r.respondent_id = ? AND r.item_id = ? WHERE c.id = ?",
+            [user_id, item_id, cycle["id"]],
         ).fetchone()
+        if found is None or found[0] != "open":
+            raise CycleError(CLOSED_FOR_ANSWERS)
+        row = found[1:] if found[4] is not None else None
         current_revision = row[3] if row else 0
         if base_revision != current_revision:
             raise StaleAnswer(

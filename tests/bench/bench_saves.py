@@ -1,27 +1,43 @@
 """Benchmark the background save under load, against a bare route.
 
-Run from the repo root (needs only what `make setup` installs):
+Run from the repo root (`make bench` installs wrk first):
 
     .venv/bin/python tests/bench/bench_saves.py [--clients 50] [--seconds 10]
 
 It builds a temporary database (migrations, the demo organisations, and an open
 cycle of a generated 60-item instrument rated by the five people of Northfield's
 senior leadership team), then starts the real server the way `make run` does:
-gunicorn with wsgi:app on a free loopback port. 50 clients (asyncio, one
-keep-alive connection each, each signed in through the real sign-in form with
-its own session) then post autosaves as fast as they can: the full path
-(session cookie, user loader, CSRF header, permission, validation, a BEGIN
-IMMEDIATE write to SQLite). In the same run the same clients hit a bare WSGI
-app that does nothing (`bare` below), served by gunicorn with the same
-settings, so the ratio shows what the application costs over the server and
-the HTTP round trip. Each client owns its own (person, item) pairs, so no save
-is stale; every answer must come back 200.
+gunicorn with the app on a free loopback port. 50 clients (one keep-alive
+connection each, each signed in through the real sign-in form with its own
+session) then post autosaves as fast as they can: the full path (session
+cookie, user loader, CSRF header, permission, validation, a BEGIN IMMEDIATE
+write to SQLite). In the same run, on the same server, the same clients send
+the very same requests (cookie, CSRF header, body) to a bare route of the
+same Flask app that does nothing (`/bench/bare`, added by bench_app() below):
+they go through gunicorn, Flask's request handling with the session cookie
+opened, and every app-wide hook (security headers, CSRF protection's
+before-request check, from which it is exempt), so the ratio shows what the
+save's own work costs. `--floor` also measures a plain WSGI
+callable under the same gunicorn, the cost of the server alone.
+
+Each client owns its own (person, item) pairs, so no save is stale; every
+answer must come back 200, and the database must hold one new revision per
+save counted.
+
+The load comes from wrk (Debian's `wrk`, driven by bench_saves.lua: one thread
+per client, so each keeps its own cookie, token and revisions). It costs a
+fraction of what a Python generator does, which on a 2-core machine would
+otherwise take CPU from the server it measures; `--generator python` uses the
+asyncio client below instead. Each line says how much CPU the generator used.
 
 Server choice for this 2-core machine (also `make run`): gthread workers, two
 processes (one per core) with four threads each. Sync workers close the
 connection after every response (no keep-alive) and block a whole process on
-each slow client; threads overlap the I/O and SQLite's waits for the write lock
-while two processes use both cores. Prints figures; asserts nothing.
+each slow client; threads overlap the I/O and the waits for the write lock
+while two processes use both cores. Against 2x2, 3x1, 4x1 and 4x2 (`--gunicorn`)
+no layout did measurably better for saves or the bare route on a shared
+machine, and 2x4 spent the least server CPU per save.
+Prints figures; asserts nothing.
 """
 
 import argparse
@@ -32,6 +48,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -49,13 +66,30 @@ _FORM_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def bare(environ, start_response):
-    """A route that does nothing: the floor for any request through gunicorn."""
+    """A WSGI callable that does nothing: the floor for any request through gunicorn."""
     body = b'{"saved": true}'
     start_response(
         "200 OK",
         [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
+
+
+def bench_app():
+    """The real app plus a route that does nothing (gunicorn 'bench_saves:bench_app()')."""
+    from flask import jsonify
+
+    from peerreview import create_app
+    from peerreview.extensions import csrf
+
+    app = create_app()
+
+    @app.post("/bench/bare")
+    @csrf.exempt
+    def bench_bare():
+        return jsonify(saved=True)
+
+    return app
 
 
 # The database ------------------------------------------------------------------
@@ -186,6 +220,16 @@ class Server:
                 conn.close()
             time.sleep(0.1)
         raise RuntimeError("gunicorn did not start")
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time used so far by the master and its workers."""
+        total = 0
+        for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                fields = stat.read_text().rpartition(")")[2].split()
+                if int(fields[2]) == self.process.pid:  # process group
+                    total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / os.sysconf("SC_CLK_TCK")
 
     def kill(self) -> None:
         """SIGKILL the master and every worker at once, as a crash would."""
@@ -342,7 +386,10 @@ async def _load(port, jobs, seconds):
 
 
 def run_load(port, jobs, seconds) -> dict:
+    """Run the asyncio clients in this process."""
+    cpu = time.process_time()
     latencies, failures, elapsed = asyncio.run(_load(port, jobs, seconds))
+    cpu = time.process_time() - cpu
     ordered = sorted(latencies)
     return {
         "requests": len(latencies),
@@ -351,6 +398,70 @@ def run_load(port, jobs, seconds) -> dict:
         "p50_ms": statistics.median(ordered) * 1000,
         "p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
         "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        "client_cpu": cpu / elapsed,
+    }
+
+
+def wrk_missing() -> bool:
+    """Tell whether wrk is missing, saying how to install it."""
+    if shutil.which("wrk"):
+        return False
+    print(
+        "wrk is not installed: `make bench` installs it (Debian package wrk), "
+        "or run `apt-get install wrk`. Using the Python load generator, which "
+        "takes CPU from the server on a small machine.",
+        file=sys.stderr,
+    )
+    return True
+
+
+def run_wrk(port, path, seconds, clients, folder, sessions, run="run", bare=False):
+    """Run wrk with one thread (one client) per connection; see bench_saves.lua."""
+    lines = pathlib.Path(folder) / f"clients-{run}.tsv"
+    lines.write_text(
+        "".join(
+            f"{cookie}\t{token}\t"
+            + ",".join(f"{item}={rev}" for item, rev in revisions.items())
+            + "\n"
+            for cookie, token, revisions in sessions
+        )
+    )
+    env = {
+        **os.environ,
+        "BENCH_PATH": path,
+        "BENCH_RUN": run,
+        "BENCH_MODE": "bare" if bare else "save",
+        "BENCH_CLIENTS": str(lines),
+    }
+    command = [
+        "wrk",
+        f"-t{clients}",
+        f"-c{clients}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(HERE / "bench_saves.lua"),
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    before = os.times()
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    after = os.times()
+    result = json.loads(
+        next(line[6:] for line in out.stdout.splitlines() if line.startswith("BENCH "))
+    )
+    elapsed = result["duration_us"] / 1e6
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return {
+        "requests": result["requests"],
+        "failures": [("errors", result["errors"])] if result["errors"] else [],
+        "per_second": result["requests"] / elapsed,
+        "p50_ms": result["p50_us"] / 1000,
+        "p95_ms": result["p95_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "client_cpu": cpu / elapsed,
     }
 
 
@@ -368,15 +479,19 @@ def stored_revisions(database) -> dict:
         }
 
 
+def client_items(k, setup, clients):
+    """Return the email and the item ids client k saves: its own pairs."""
+    emails, items = setup["emails"], setup["item_ids"]
+    per_person = clients // len(emails) or 1
+    return emails[k % len(emails)], items[k // len(emails) :: per_person]
+
+
 def save_jobs(sessions, setup, stored, run="run"):
     """One job per client: its own items, values cycling, revisions counted."""
     jobs = []
-    items = setup["item_ids"]
     codes = ["1", "2", "3", "4", "5"]
-    per_person = len(sessions) // len(setup["emails"]) or 1
     for k, session in enumerate(sessions):
-        email = setup["emails"][k % len(setup["emails"])]
-        mine = items[k // len(setup["emails"]) :: per_person]
+        email, mine = client_items(k, setup, len(sessions))
         revisions = {item: stored.get((email, item), 0) for item in mine}
 
         def body(n, mine=mine, revisions=revisions):
@@ -392,20 +507,42 @@ def save_jobs(sessions, setup, stored, run="run"):
                 }
             )
 
-        cookie = "; ".join(f"{a}={b}" for a, b in session.cookies.items())
-        headers = (
-            "Content-Type: application/json\r\nAccept: application/json\r\n"
-            f"X-CSRFToken: {session.token}\r\nCookie: {cookie}\r\n"
-        )
-        jobs.append((f"/cycles/{setup['cycle_id']}/answers", body, headers))
+        jobs.append((save_path(setup), body, save_headers(session)))
     return jobs
+
+
+def save_path(setup) -> str:
+    return f"/cycles/{setup['cycle_id']}/answers"
+
+
+def cookie_header(session) -> str:
+    return "; ".join(f"{a}={b}" for a, b in session.cookies.items())
+
+
+def save_headers(session) -> str:
+    return (
+        "Content-Type: application/json\r\nAccept: application/json\r\n"
+        f"X-CSRFToken: {session.token}\r\nCookie: {cookie_header(session)}\r\n"
+    )
+
+
+def wrk_clients(sessions, setup, stored):
+    """Return (cookie, token, {item: revision}) for each client, for wrk."""
+    clients = []
+    for k, session in enumerate(sessions):
+        email, mine = client_items(k, setup, len(sessions))
+        revisions = {item: stored.get((email, item), 0) for item in mine}
+        clients.append((cookie_header(session), session.token, revisions))
+    return clients
 
 
 def report(name, r):
     print(
         f"{name:<12} {r['requests']:>7} requests  {r['per_second']:>8.1f}/s  "
         f"p50 {r['p50_ms']:6.2f} ms  p95 {r['p95_ms']:6.2f} ms  "
-        f"p99 {r['p99_ms']:6.2f} ms  failures {len(r['failures'])}"
+        f"p99 {r['p99_ms']:6.2f} ms  failures {len(r['failures'])}  "
+        f"server CPU {r['server_ms']:.3f} ms/request  "
+        f"load generator {r['client_cpu'] * 100:.0f}% of a CPU"
     )
 
 
@@ -418,42 +555,118 @@ def main():
         default=" ".join(GUNICORN_ARGS),
         help="gunicorn worker options (default: %(default)s)",
     )
+    parser.add_argument("--generator", choices=("wrk", "python"), default="wrk")
+    parser.add_argument(
+        "--floor", action="store_true", help="also measure a plain WSGI callable"
+    )
     options = parser.parse_args()
     args = options.gunicorn.split()
+    generator = options.generator
+    if generator == "wrk" and wrk_missing():
+        generator = "python"
+    clients, seconds = options.clients, options.seconds
     with tempfile.TemporaryDirectory() as folder:
         database = pathlib.Path(folder) / "bench.db"
         setup = build_database(database)
         env = app_env(database)
-        app_server = Server("wsgi:app", free_port(), env, args)
-        bare_server = Server("bench_saves:bare", free_port(), env, args)
+        server = Server("bench_saves:bench_app()", free_port(), env, args)
+        floor_server = None
+        if options.floor:
+            floor_server = Server("bench_saves:bare", free_port(), env, args)
+        path = save_path(setup)
         try:
             sessions = []
-            for k in range(options.clients):
-                session = Session(app_server.port)
+            for k in range(clients):
+                session = Session(server.port)
                 session.sign_in(
                     setup["emails"][k % len(setup["emails"])], setup["cycle_id"]
                 )
                 session.close()
                 sessions.append(session)
-            bare_jobs = [
-                ("/", lambda n: "{}", "Content-Type: application/json\r\n")
-            ] * (options.clients)
             print(
-                f"{options.clients} clients, {options.seconds:g} s each, "
-                f"gunicorn {' '.join(args)}, {os.cpu_count()} CPUs"
+                f"{clients} clients, {seconds:g} s each, gunicorn {' '.join(args)}, "
+                f"{os.cpu_count()} CPUs, load from {generator}"
             )
-            run_load(bare_server.port, bare_jobs, 1)  # warm up
-            run_load(app_server.port, save_jobs(sessions, setup, {}, "warm-up"), 1)
-            jobs = save_jobs(sessions, setup, stored_revisions(database))
-            bare_result = run_load(bare_server.port, bare_jobs, options.seconds)
-            save_result = run_load(app_server.port, jobs, options.seconds)
+
+            def measured(load):
+                """Add the server's CPU per request (steadier than rates on a busy machine)."""
+
+                def run(server, *args):
+                    cpu = server.cpu_seconds()
+                    result = load(server.port, *args)
+                    result["server_ms"] = (
+                        (server.cpu_seconds() - cpu) / max(result["requests"], 1) * 1000
+                    )
+                    return result
+
+                return run
+
+            @measured
+            def bare_load(port, seconds):
+                # The very requests the saves send (cookie, token, body), to a
+                # route that does nothing: only the route's own work differs.
+                stored = stored_revisions(database)
+                if generator == "wrk":
+                    return run_wrk(
+                        port,
+                        "/bench/bare",
+                        seconds,
+                        clients,
+                        folder,
+                        wrk_clients(sessions, setup, stored),
+                        "bare",
+                        bare=True,
+                    )
+                jobs = save_jobs(sessions, setup, stored, "bare")
+                return run_load(
+                    port,
+                    [("/bench/bare", body, headers) for _, body, headers in jobs],
+                    seconds,
+                )
+
+            @measured
+            def save_load(port, seconds, run):
+                stored = stored_revisions(database)
+                if generator == "wrk":
+                    return run_wrk(
+                        port,
+                        path,
+                        seconds,
+                        clients,
+                        folder,
+                        wrk_clients(sessions, setup, stored),
+                        run,
+                    )
+                return run_load(port, save_jobs(sessions, setup, stored, run), seconds)
+
+            bare_load(server, 1)  # warm up
+            save_load(server, 1, "warm-up")
+            if floor_server:
+                bare_load(floor_server, 1)
+                floor_result = bare_load(floor_server, seconds)
+            bare_result = bare_load(server, seconds)
+            before = sum(stored_revisions(database).values())
+            save_result = save_load(server, seconds, "run")
+            stored = sum(stored_revisions(database).values()) - before
         finally:
-            app_server.stop()
-            bare_server.stop()
+            server.stop()
+            if floor_server:
+                floor_server.stop()
+    if floor_server:
+        report("wsgi floor", floor_result)
     report("bare route", bare_result)
     report("full save", save_result)
+    # wrk stops with up to one save per client in flight: stored, not counted.
+    ok = save_result["requests"] <= stored <= save_result["requests"] + clients
+    print(
+        f"database: {stored} new revisions for {save_result['requests']} saves "
+        f"answered{'' if ok else '  MISMATCH'}"
+    )
     ratio = bare_result["per_second"] / save_result["per_second"]
-    print(f"throughput ratio bare/save: {ratio:.2f}x")
+    print(
+        f"throughput ratio bare/save: {ratio:.2f}x  "
+        f"(server CPU per request: {save_result['server_ms'] / bare_result['server_ms']:.2f}x)"
+    )
     print(
         "targets: ratio <= 2x "
         + ("met" if ratio <= 2 else "MISSED")
