@@ -98,18 +98,21 @@ def add_people(db, team_id, count, tag):
     return ids
 
 
-def team_report_case(db, app):
+def team_report_cycle(db, tag="t", seed=4, instrument=None) -> dict:
+    """Add a team of RATERS, its agreed cycle of the 40 items and a plan of ACTIONS."""
     team = (
-        db["teams"].insert({"name": "Bench SLT", "kind": "slt", "school_id": 1}).last_pk
+        db["teams"]
+        .insert({"name": f"Bench SLT {tag}", "kind": "slt", "school_id": 1})
+        .last_pk
     )
-    people = add_people(db, team, RATERS, "t")
+    people = add_people(db, team, RATERS, tag)
     cid = demo_cycles._run(
         db,
-        instrument_40(),
+        instrument or instrument_40(),
         team,
         state="agreed",
         bias=-0.6,
-        seed=4,
+        seed=seed,
         title="Bench cycle",
         created="2026-10-01",
         closes="2026-10-20",
@@ -151,6 +154,11 @@ def team_report_case(db, app):
             "Started; first review booked.",
             actor_id=people[0],
         )
+    return cycles.get_cycle(db, cid)
+
+
+def team_report_case(db, app):
+    cycle = team_report_cycle(db)
     with app.test_request_context():
         build_html(db, cycle, "team")  # compile the templates once
         started = time.perf_counter()
