@@ -13,9 +13,11 @@ import io
 import logging
 import mimetypes
 import pathlib
+import threading
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 log = logging.getLogger(__name__)
@@ -61,9 +63,32 @@ class SafeFetcher(URLFetcher):
         )
 
 
+_local = threading.local()
+
+
+def font_config() -> FontConfiguration:
+    """Return this thread's font configuration, made once.
+
+    WeasyPrint otherwise loads Fontconfig's configuration and starts an empty
+    Pango font map for every document; a worker that renders many reports
+    keeps the loaded fonts instead. The reports have no @font-face rules, so
+    nothing a document brings stays behind in it. Pango's font map is not
+    shared between threads, hence one per thread.
+    """
+    if getattr(_local, "font_config", None) is None:
+        _local.font_config = FontConfiguration()
+    return _local.font_config
+
+
+def _layout(html: str, base_url: str):
+    return HTML(string=html, base_url=base_url, url_fetcher=SafeFetcher()).render(
+        font_config=font_config()
+    )
+
+
 def render_pdf(html: str, *, base_url: str = BASE_URL, title=None, author=None):
     """Render an HTML document to PDF bytes: tagged (PDF/UA-1), static files only."""
-    document = HTML(string=html, base_url=base_url, url_fetcher=SafeFetcher()).render()
+    document = _layout(html, base_url)
     if title:
         document.metadata.title = title
     if author:
@@ -73,4 +98,4 @@ def render_pdf(html: str, *, base_url: str = BASE_URL, title=None, author=None):
 
 def render_document(html: str, *, base_url: str = BASE_URL):
     """Lay out an HTML document (for page counts and tests)."""
-    return HTML(string=html, base_url=base_url, url_fetcher=SafeFetcher()).render()
+    return _layout(html, base_url)

@@ -337,7 +337,18 @@ class Session:
 # The load ------------------------------------------------------------------------
 
 
-async def _client(port, path, make_body, headers, deadline, latencies, failures):
+async def _client(
+    port,
+    path,
+    make_body,
+    headers,
+    deadline,
+    latencies,
+    failures,
+    pause=0.0,
+    starts=None,
+):
+    """Post until the deadline; `pause` seconds between posts; `starts` gets each start."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     n = 0
     try:
@@ -361,37 +372,51 @@ async def _client(port, path, make_body, headers, deadline, latencies, failures)
                     close = True
             data = await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
+            if starts is not None:
+                starts.append(started)
             status = int(status_line.split()[1])
             if status != 200:
                 failures.append((status, data[:200]))
             if close:
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            if pause:
+                await asyncio.sleep(pause)
     finally:
         writer.close()
 
 
-async def _load(port, jobs, seconds):
-    latencies, failures = [], []
+async def _load(port, jobs, seconds, pause=0.0):
+    latencies, failures, starts = [], [], []
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
         *(
-            _client(port, path, body, headers, deadline, latencies, failures)
+            _client(
+                port, path, body, headers, deadline, latencies, failures, pause, starts
+            )
             for path, body, headers in jobs
         )
     )
     elapsed = time.perf_counter() - started
-    return latencies, failures, elapsed
+    return latencies, failures, elapsed, starts
 
 
-def run_load(port, jobs, seconds) -> dict:
-    """Run the asyncio clients in this process."""
+def percentile(ordered, share) -> float:
+    """The value below which `share` of the sorted values lie (nearest rank)."""
+    return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+def run_load(port, jobs, seconds, pause=0.0) -> dict:
+    """Run the asyncio clients in this process; `samples` holds (start, latency)."""
     cpu = time.process_time()
-    latencies, failures, elapsed = asyncio.run(_load(port, jobs, seconds))
+    latencies, failures, elapsed, starts = asyncio.run(
+        _load(port, jobs, seconds, pause)
+    )
     cpu = time.process_time() - cpu
     ordered = sorted(latencies)
     return {
+        "samples": list(zip(starts, latencies, strict=True)),
         "requests": len(latencies),
         "failures": failures,
         "per_second": len(latencies) / elapsed,
