@@ -352,7 +352,10 @@ def m004_action_plans_and_reports(db):
         },
         pk="id",
         not_null={"action_id", "noted_on", "note"},
-        foreign_keys=[("action_id", "plan_actions", "id"), ("author_id", "users", "id")],
+        foreign_keys=[
+            ("action_id", "plan_actions", "id"),
+            ("author_id", "users", "id"),
+        ],
     )
     db["action_notes"].create_index(["action_id"])
 

@@ -37,7 +37,13 @@ def test_state_machine(demo, db, frm, to):
     if (frm, to) == ("moderation", "agreed"):
         for item_id in cycle["snapshot"].item_ids:
             service.record_agreed(
-                db, cycle, item_id, value="3", rationale="", deferred=False, actor_id=lead
+                db,
+                cycle,
+                item_id,
+                value="3",
+                rationale="",
+                deferred=False,
+                actor_id=lead,
             )
     if (frm, to) in LEGAL:
         service.transition(db, cycle, to, actor_id=lead, reason="Because")
@@ -337,7 +343,9 @@ def test_moderation_orders_by_disagreement_and_hides_names(demo, db, client, aut
     names = [
         r[0]
         for r in db.execute(
-            "SELECT name FROM users WHERE id IN (%s)" % ",".join("?" * len(people)),
+            "SELECT name FROM users WHERE id IN ({})".format(
+                ",".join("?" * len(people))
+            ),
             people,
         ).fetchall()
     ]
