@@ -8,6 +8,7 @@ save the server acknowledged (200 with a revision) is in the database with at
 least that revision, and with exactly that answer when nothing came after it.
 """
 
+import http.client
 import threading
 import time
 
@@ -32,8 +33,9 @@ def _client(session, cycle_id, items, acked, errors, stop):
         comment = f"save {sent}"
         try:
             status, body = session.save(cycle_id, item, value, comment, revisions[item])
-        except (OSError, ValueError):
-            # The server is down (or died mid-answer): unacknowledged; retry.
+        except (OSError, ValueError, http.client.HTTPException):
+            # The server is down (or died mid-answer, leaving a short read):
+            # unacknowledged; retry.
             time.sleep(0.05)
             continue
         if status == 200:
