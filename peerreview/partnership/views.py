@@ -157,6 +157,26 @@ def matrix_rows_html(d: dict) -> Markup:
     return Markup("".join(out))
 
 
+def trend_rows_html(d: dict) -> Markup:
+    """Return the trend table's body rows: each school's peer mean and gap by round."""
+    fmt = comparison.fmt
+    out = []
+    for school in d["schools"]:
+        t = d["trend"].get(school["id"], {})
+        cells = []
+        for r in d["rounds"]:
+            c = t.get(r["id"])
+            text = f"peer {c['peer']:.1f}, gap {fmt(c['gap'], 'gap')}" if c else "–"
+            cells.append(
+                f'<td class="govuk-table__cell govuk-table__cell--numeric">{text}</td>'
+            )
+        out.append(
+            '<tr class="govuk-table__row"><th scope="row" class="govuk-table__header">'
+            f"{escape(school['name'])}</th>{''.join(cells)}</tr>"
+        )
+    return Markup("".join(out))
+
+
 @bp.route("/partnerships/<int:pid>/comparison")
 @login_required
 def page(pid):
@@ -175,6 +195,7 @@ def page(pid):
         fmt=comparison.fmt,
         heatmap=heatmap_svg(data) if data["round"] else "",
         matrix_body=matrix_rows_html(data) if data["round"] else "",
+        trend_body=trend_rows_html(data) if data["round"] else "",
     ), (200 if ok else 400)
 
 
