@@ -55,6 +55,10 @@ class Consumer:
             "2",
             "--worker-type",
             "process",
+            "--delay",
+            "0.1",
+            "--max-delay",
+            "0.5",
         ]
         if nice:
             command = ["nice", "-n", str(nice), *command]
