@@ -17,6 +17,8 @@ GET_ROUTES = {
     "/partnerships/2/peer-rounds/new": CLUSTER_ONLY,
     "/peer-rounds/1": NOBODY,
     "/peer-rounds/999": NOBODY,
+    "/peer-rounds/1/change": NOBODY,
+    "/peer-rounds/999/change": NOBODY,
     # host team member and reviewer: yes; governor, other lead, admin: no
     "/cycles/15/self-vs-peer": row(302, 200, 200, 404, 404, 404),
     "/cycles/2/self-vs-peer": NOBODY,  # a self-evaluation has no such page
@@ -31,6 +33,7 @@ POST_ROUTES = {
     "/partnerships/1/peer-rounds/new": NOBODY,
     # an empty plan is refused with the error summary
     "/partnerships/2/peer-rounds/new": row(302, 404, 404, 400, 404, 404),
+    "/peer-rounds/1/change": NOBODY,
 }
 
 

@@ -390,3 +390,55 @@ def test_hub_lists_reviews_and_reviews_of_my_school(demo_full, auth, client):
     assert "Peer reviews of your school" in page
     nav = client.get("/").get_data(as_text=True)
     assert 'href="/peer/"' in nav
+
+
+def test_the_lead_changes_a_rounds_title_and_dates(demo_full, ascl, client, auth):
+    db = demo_full
+    rid = _plan(db, ascl, [RIVERSIDE_HEAD], title="Spring visits")
+    cycle = _peer_cycle(db, rid)
+    auth.login(TRUST_LEAD)
+    page = f"/peer-rounds/{rid}/change"
+    form = client.get(page).get_data(as_text=True)
+    assert 'value="Spring visits"' in form and 'value="2027-02-28"' in form
+
+    refused = auth.post(
+        page,
+        {"title": "Spring visits", "starts_on": "2027-03-10", "ends_on": "2027-03-01"},
+        page=page,
+    )
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "There is a problem" in html
+    assert "The end date must be on or after the start date." in html
+    assert peer.get_round(db, rid)["ends_on"] == "2027-02-28"
+
+    done = auth.post(
+        page,
+        {"title": "Summer visits", "starts_on": "2027-05-03", "ends_on": "2027-05-21"},
+        page=page,
+    )
+    assert done.status_code == 302
+    changed = peer.get_round(db, rid)
+    assert (changed["title"], changed["starts_on"], changed["ends_on"]) == (
+        "Summer visits",
+        "2027-05-03",
+        "2027-05-21",
+    )
+    again = cycles.get_cycle(db, cycle["id"])
+    assert again["closes_on"] == "2027-05-21"
+    assert again["title"].startswith("Summer visits: peer review of ")
+    assert db.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'peer.round.change'"
+    ).fetchone() == (1,)
+    # An agreed review keeps the closing date it had.
+    agreed = cycles.get_cycle(db, 15)
+    first = peer.get_round(db, 1)
+    peer.change_round(
+        db,
+        first,
+        title=first["title"],
+        starts_on=first["starts_on"],
+        ends_on="2026-12-31",
+        actor_id=user_id(db, TRUST_LEAD),
+    )
+    assert cycles.get_cycle(db, 15)["closes_on"] == agreed["closes_on"]

@@ -32,6 +32,14 @@ class _RoundForm(FlaskForm):
     )
 
 
+class ChangeRoundForm(FlaskForm):
+    """A round's title and dates, changed after planning."""
+
+    title = _RoundForm.title
+    starts_on = _RoundForm.starts_on
+    ends_on = _RoundForm.ends_on
+
+
 def plan_form(instruments, hosts, formdata=None, suggested=None):
     """Build the plan form: the round, then per host school its reviewing team.
 

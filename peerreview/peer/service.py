@@ -316,6 +316,64 @@ def plan_round(
     return round_id
 
 
+def change_round(
+    db,
+    peer_round: dict,
+    *,
+    title: str,
+    starts_on: str | None,
+    ends_on: str | None,
+    actor_id: int,
+) -> None:
+    """Rename a round or move its dates; its reviews still open close then too.
+
+    The closing date of a review already in moderation or agreed is history
+    and stays as it was.
+    """
+    title = (title or "").strip()
+    if not title:
+        raise PeerError("Enter a title for the round.")
+    if len(title) > MAX_TITLE:
+        raise PeerError(f"The title is {MAX_TITLE} characters at most.")
+    starts_on = _date(starts_on, "The start date")
+    ends_on = _date(ends_on, "The end date")
+    if starts_on and ends_on and ends_on < starts_on:
+        raise PeerError("The end date must be on or after the start date.")
+    before = {k: peer_round[k] for k in ("title", "starts_on", "ends_on")}
+    after = {"title": title, "starts_on": starts_on, "ends_on": ends_on}
+    if before == after:
+        return
+    with immediate(db):
+        db.execute(
+            "UPDATE peer_rounds SET title = ?, starts_on = ?, ends_on = ? WHERE id = ?",
+            [title, starts_on, ends_on, peer_round["id"]],
+        )
+        for cycle_id, state, school in db.execute(
+            "SELECT c.id, c.state, s.name FROM peer_reviews pr "
+            "JOIN cycles c ON c.id = pr.cycle_id JOIN schools s ON s.id = pr.school_id "
+            "WHERE pr.round_id = ?",
+            [peer_round["id"]],
+        ).fetchall():
+            db.execute(
+                "UPDATE cycles SET title = ? WHERE id = ?",
+                [f"{title}: peer review of {school}", cycle_id],
+            )
+            if state in ("draft", "open"):
+                db.execute(
+                    "UPDATE cycles SET closes_on = ? WHERE id = ?", [ends_on, cycle_id]
+                )
+        audit.record(
+            db,
+            actor_id,
+            "peer.round.change",
+            "peer_round",
+            peer_round["id"],
+            before=before,
+            after=after,
+        )
+    peer_round.update(after)
+
+
 # Reading rounds --------------------------------------------------------------------
 
 

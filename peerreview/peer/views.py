@@ -1,5 +1,6 @@
 """Pages for peer review: the hub, planning a round, a round, self vs peer."""
 
+import datetime
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from ..cycles.views import load_cycle
 from ..db import get_db
 from ..organisations.views import load_partnership
 from . import service
-from .forms import chosen_hosts, plan_form
+from .forms import ChangeRoundForm, chosen_hosts, plan_form
 
 bp = Blueprint("peer", __name__)
 log = logging.getLogger(__name__)
@@ -122,6 +123,53 @@ def round_page(rid):
         reviews=service.round_reviews(db, rid),
         labels=cycles.STATE_LABELS,
     )
+
+
+@bp.route("/peer-rounds/<int:rid>/change", methods=["GET", "POST"])
+@login_required
+def change_round(rid):
+    """Rename a round or move its dates (the partnership's leads)."""
+    db = get_db()
+    peer_round = service.get_round(db, rid)
+    if peer_round is None:
+        abort(404)
+    partnership = load_partnership(db, peer_round["partnership_id"])
+    perm.require(perm.can_plan_peer_round(current_user, partnership), hide=True)
+    form = ChangeRoundForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "title": peer_round["title"],
+            "starts_on": _as_date(peer_round["starts_on"]),
+            "ends_on": _as_date(peer_round["ends_on"]),
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            service.change_round(
+                db,
+                peer_round,
+                title=form.title.data,
+                starts_on=form.starts_on.data.isoformat()
+                if form.starts_on.data
+                else None,
+                ends_on=form.ends_on.data.isoformat() if form.ends_on.data else None,
+                actor_id=current_user.id,
+            )
+        except service.PeerError as e:
+            log.warning("refused change to round %s by %s: %s", rid, current_user.id, e)
+            form.form_errors.append(str(e))
+        else:
+            flash("The round is changed.", "success")
+            return redirect(url_for("peer.round_page", rid=rid))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "peer/change.html", form=form, peer_round=peer_round, partnership=partnership
+    ), status
+
+
+def _as_date(text):
+    return datetime.date.fromisoformat(text) if text else None
 
 
 @bp.route("/cycles/<int:cid>/self-vs-peer")

@@ -71,6 +71,14 @@ def test_peer_review_round(live_server, page, browser):
         "Open for ratings"
     )
     round_url = page.url
+    # The lead moves the closing date, with the keyboard-reachable form.
+    page.get_by_role("link", name=re.compile("Change the title or dates")).click()
+    expect(heading(page)).to_have_text("Change the round's title or dates")
+    check_page(page, "peer-3b-change")
+    page.get_by_label("Ratings close").fill("2027-04-30")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("alert").first).to_contain_text("The round is changed")
+    expect(page.get_by_text("ratings close 2027-04-30")).to_be_visible()
 
     # Two reviewers rate alone, then the lead reviewer runs moderation.
     rate_everything(browser, base, REVIEWER, "Disagree", "4").context.close()
