@@ -442,3 +442,75 @@ def test_the_lead_changes_a_rounds_title_and_dates(demo_full, ascl, client, auth
         actor_id=user_id(db, TRUST_LEAD),
     )
     assert cycles.get_cycle(db, 15)["closes_on"] == agreed["closes_on"]
+
+
+def test_the_lead_adds_and_withdraws_reviewers_while_the_review_is_open(
+    demo_full, ascl, client, auth
+):
+    db = demo_full
+    rid = _plan(db, ascl, [RIVERSIDE_HEAD], title="Spring visits")
+    cycle = _peer_cycle(db, rid)
+    riverside, castle = user_id(db, RIVERSIDE_HEAD), user_id(db, CASTLE_HEAD)
+    auth.login(TRUST_LEAD)
+    page = f"/peer-rounds/{rid}/reviews/{cycle['id']}/reviewers"
+    assert "Change reviewers" in client.get(f"/peer-rounds/{rid}").get_data(
+        as_text=True
+    )
+    # Castle Hill's head joins and leads.
+    done = auth.post(
+        page, {"reviewers": [riverside, castle], "lead": castle}, page=page
+    )
+    assert done.status_code == 302
+    again = cycles.get_cycle(db, cycle["id"])
+    assert again["respondent_ids"] == {riverside, castle}
+    assert again["lead_id"] == castle
+    assert [c["id"] for c in peer.reviewing(db, castle)].count(cycle["id"]) == 1
+
+    # Nobody from the host school, and nobody who has rated, can be dropped in
+    # or withdrawn.
+    refused = auth.post(
+        page, {"reviewers": [castle, user_id(db, HEAD)], "lead": castle}, page=page
+    )
+    assert refused.status_code == 400
+    assert "nobody reviews their own school" in refused.get_data(as_text=True)
+    item = again["snapshot"].item_ids[0]
+    cycles.save_answer(db, again, riverside, item, value="3", base_revision=0)
+    refused = auth.post(page, {"reviewers": [castle], "lead": castle}, page=page)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "There is a problem" in html and "already rated this school" in html
+    assert cycles.get_cycle(db, cycle["id"])["respondent_ids"] == {riverside, castle}
+    assert db.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'peer.reviewers.change'"
+    ).fetchone() == (1,)
+
+    # Once moderation starts, the team is fixed.
+    cycles.transition(db, again, "moderation", actor_id=castle)
+    with pytest.raises(peer.PeerError, match="only while the review is open"):
+        peer.change_reviewers(
+            db,
+            peer.get_round(db, rid),
+            cycle["id"],
+            [riverside],
+            riverside,
+            actor_id=user_id(db, TRUST_LEAD),
+        )
+
+
+def test_reviewers_of_a_review_in_another_round_are_not_reachable(
+    demo_full, ascl, client, auth
+):
+    db = demo_full
+    rid = _plan(db, ascl, [RIVERSIDE_HEAD])
+    auth.login(TRUST_LEAD)
+    # Cycle 15 belongs to round 1, not to this round.
+    assert client.get(f"/peer-rounds/{rid}/reviews/15/reviewers").status_code == 404
+    with pytest.raises(peer.PeerError, match="not part of this round"):
+        peer.change_reviewers(
+            db,
+            peer.get_round(db, rid),
+            15,
+            [user_id(db, RIVERSIDE_HEAD)],
+            user_id(db, RIVERSIDE_HEAD),
+            actor_id=user_id(db, TRUST_LEAD),
+        )

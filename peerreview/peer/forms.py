@@ -40,6 +40,28 @@ class ChangeRoundForm(FlaskForm):
     ends_on = _RoundForm.ends_on
 
 
+def reviewers_form(school_name, people, current_ids, lead_id, formdata=None):
+    """The reviewing team of one host: who reviews, and who leads."""
+
+    class ReviewersForm(FlaskForm):
+        reviewers = SelectMultipleField(
+            f"Reviewers of {school_name}",
+            coerce=int,
+            choices=options(people),
+            validate_choice=False,
+        )
+        lead = SelectField(
+            f"Lead reviewer of {school_name}",
+            choices=options([("", "Choose the lead reviewer")] + people),
+            validate_choice=False,
+        )
+
+    return ReviewersForm(
+        formdata=formdata,
+        data={"reviewers": list(current_ids), "lead": str(lead_id or "")},
+    )
+
+
 def plan_form(instruments, hosts, formdata=None, suggested=None):
     """Build the plan form: the round, then per host school its reviewing team.
 

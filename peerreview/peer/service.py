@@ -374,6 +374,79 @@ def change_round(
     peer_round.update(after)
 
 
+def change_reviewers(
+    db, peer_round: dict, cycle_id: int, reviewer_ids, lead_id, *, actor_id: int
+) -> None:
+    """Add or withdraw reviewers of one host while its review is open for ratings.
+
+    The same rules as planning apply. Nobody who has rated anything is
+    withdrawn: their ratings are kept, so the lead is told who they are.
+    """
+    review = db.execute(
+        "SELECT pr.school_id, c.state FROM peer_reviews pr "
+        "JOIN cycles c ON c.id = pr.cycle_id WHERE pr.cycle_id = ? AND pr.round_id = ?",
+        [cycle_id, peer_round["id"]],
+    ).fetchone()
+    if review is None:
+        raise PeerError("That review is not part of this round.")
+    school_id, _state = review
+    reviewer_ids = sorted(set(reviewer_ids))
+    check_assignment(db, peer_round["partnership_id"], school_id, reviewer_ids, lead_id)
+    with immediate(db):
+        state = db.execute(
+            "SELECT state FROM cycles WHERE id = ?", [cycle_id]
+        ).fetchone()[0]
+        if state not in ("draft", "open"):
+            raise PeerError(
+                "Reviewers can change only while the review is open for ratings."
+            )
+        current = {
+            r[0]
+            for r in db.execute(
+                "SELECT user_id FROM cycle_respondents WHERE cycle_id = ?", [cycle_id]
+            )
+        }
+        leaving = current - set(reviewer_ids)
+        rated = (
+            [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT u.name FROM responses r JOIN users u "
+                    "ON u.id = r.respondent_id WHERE r.cycle_id = ? AND r.respondent_id IN "
+                    f"({','.join('?' * len(leaving))}) ORDER BY u.name",
+                    [cycle_id, *leaving],
+                )
+            ]
+            if leaving
+            else []
+        )
+        if rated:
+            raise PeerError(
+                f"{' and '.join(rated)} already rated this school; their ratings "
+                "stay, so they stay on the reviewing team."
+            )
+        joining = [uid for uid in reviewer_ids if uid not in current]
+        for uid in leaving:
+            db.execute(
+                "DELETE FROM cycle_respondents WHERE cycle_id = ? AND user_id = ?",
+                [cycle_id, uid],
+            )
+        db["cycle_respondents"].insert_all(
+            {"cycle_id": cycle_id, "user_id": uid} for uid in joining
+        )
+        db.execute("UPDATE cycles SET lead_id = ? WHERE id = ?", [lead_id, cycle_id])
+        audit.record(
+            db,
+            actor_id,
+            "peer.reviewers.change",
+            "cycle",
+            cycle_id,
+            joined=joining,
+            left=sorted(leaving),
+            lead=lead_id,
+        )
+
+
 # Reading rounds --------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from ..cycles.views import load_cycle
 from ..db import get_db
 from ..organisations.views import load_partnership
 from . import service
-from .forms import ChangeRoundForm, chosen_hosts, plan_form
+from .forms import ChangeRoundForm, chosen_hosts, plan_form, reviewers_form
 
 bp = Blueprint("peer", __name__)
 log = logging.getLogger(__name__)
@@ -165,6 +165,61 @@ def change_round(rid):
     status = 400 if request.method == "POST" else 200
     return render_template(
         "peer/change.html", form=form, peer_round=peer_round, partnership=partnership
+    ), status
+
+
+@bp.route("/peer-rounds/<int:rid>/reviews/<int:cid>/reviewers", methods=["GET", "POST"])
+@login_required
+def change_reviewers(rid, cid):
+    """Add or withdraw a host's reviewers while its review is open (the leads)."""
+    db = get_db()
+    peer_round = service.get_round(db, rid)
+    if peer_round is None:
+        abort(404)
+    partnership = load_partnership(db, peer_round["partnership_id"])
+    perm.require(perm.can_plan_peer_round(current_user, partnership), hide=True)
+    review = next(
+        (r for r in service.round_reviews(db, rid) if r["cycle_id"] == cid), None
+    )
+    if review is None:
+        abort(404)
+    people = [
+        (p["id"], f"{p['name']} ({p['school_name']})")
+        for p in service.eligible_reviewers(db, partnership["id"], review["school_id"])
+    ]
+    form = reviewers_form(
+        review["school_name"],
+        people,
+        [p["id"] for p in review["reviewers"]],
+        review["lead_id"],
+        formdata=request.form if request.method == "POST" else None,
+    )
+    if form.validate_on_submit():
+        lead = form.lead.data
+        try:
+            service.change_reviewers(
+                db,
+                peer_round,
+                cid,
+                list(form.reviewers.data or []),
+                int(lead) if lead and str(lead).isdigit() else None,
+                actor_id=current_user.id,
+            )
+        except service.PeerError as e:
+            log.warning(
+                "refused reviewers of cycle %s by %s: %s", cid, current_user.id, e
+            )
+            form.form_errors.append(str(e))
+        else:
+            flash(f"The reviewers of {review['school_name']} are changed.", "success")
+            return redirect(url_for("peer.round_page", rid=rid))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "peer/reviewers.html",
+        form=form,
+        peer_round=peer_round,
+        partnership=partnership,
+        review=review,
     ), status
 
 

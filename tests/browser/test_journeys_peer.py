@@ -79,6 +79,12 @@ def test_peer_review_round(live_server, page, browser):
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("alert").first).to_contain_text("The round is changed")
     expect(page.get_by_text("ratings close 2027-04-30")).to_be_visible()
+    page.get_by_role(
+        "link", name="Change reviewers of Northfield Primary School"
+    ).click()
+    expect(heading(page)).to_have_text("Reviewers of Northfield Primary School")
+    check_page(page, "peer-3c-reviewers")
+    page.go_back()
 
     # Two reviewers rate alone, then the lead reviewer runs moderation.
     rate_everything(browser, base, REVIEWER, "Disagree", "4").context.close()
