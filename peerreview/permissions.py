@@ -209,8 +209,12 @@ def can_edit_plan(user, cycle: dict) -> bool:
 
 
 def can_view_reports(user, cycle: dict) -> bool:
-    """Preview and download a cycle's team report and governors' summary."""
-    return can_view_plan(user, cycle)
+    """Preview and download a cycle's team report and governors' summary.
+
+    Only once the team has agreed its scores: before that a report would show
+    figures drawn from individual ratings, which are blind.
+    """
+    return cycle["state"] in ("agreed", "closed") and can_view_plan(user, cycle)
 
 
 # Peer review and the partnership comparison --------------------------------

@@ -18,7 +18,11 @@ GET_ROUTES = {
     "/cycles/2/reports/governors.html": READERS,
     "/cycles/2/reports/governors/status": READERS,
     "/cycles/2/reports/governors.pdf": REDIRECTED,
-    "/cycles/10/reports/team.html": row(302, 404, 404, 404, 404, 200),
+    # Before agreement a report would show figures drawn from blind ratings:
+    # nobody, not even the admin, sees one (10 is in moderation, 9 is open).
+    "/cycles/10/reports/team.html": row(302, 404, 404, 404, 404, 404),
+    "/cycles/9/reports/team.html": row(302, 404, 404, 404, 404, 404),
+    "/cycles/9/reports/governors.html": row(302, 404, 404, 404, 404, 404),
     "/partnerships/1/reports": NOBODY,
     "/partnerships/1/reports/partnership.html": NOBODY,
     "/partnerships/1/reports/partnership/status": NOBODY,

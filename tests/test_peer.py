@@ -514,3 +514,21 @@ def test_reviewers_of_a_review_in_another_round_are_not_reachable(
             user_id(db, RIVERSIDE_HEAD),
             actor_id=user_id(db, TRUST_LEAD),
         )
+
+
+def test_calibration_history_stays_within_the_partnership(demo_full):
+    db = demo_full
+    mine = peer.calibration_history(db, NORTHFIELD, "ascl-closing-gaps", TRUST)
+    assert [h["round_id"] for h in mine] == [1, 2]
+    assert peer.calibration_history(db, NORTHFIELD, "ascl-closing-gaps", 2) == []
+
+
+def test_a_peer_reviews_change_compares_with_the_previous_peer_review(demo_full):
+    from peerreview.results.service import previous_cycle
+
+    db = demo_full
+    second = cycles.get_cycle(db, 21)  # Northfield's review in round 2
+    assert second["kind"] == "peer"
+    before = previous_cycle(db, second)
+    assert before is not None and before["id"] == 15  # round 1's review, not a self
+    assert previous_cycle(db, cycles.get_cycle(db, 15)) is None

@@ -285,3 +285,22 @@ def test_widest_self_vs_peer_gaps_are_proposed(demo_full):
     # With no peer review (last year's cycle) only the priorities are proposed.
     before = cycles.get_cycle(demo_full, 1)
     assert plans.peer_comparison(demo_full, before) is None
+
+
+def test_a_reopened_cycles_plan_waits_for_the_new_agreement(demo_full):
+    db = demo_full
+    cycle = cycles.get_cycle(db, 2)
+    action = plans.get_plan(db, cycle)["actions"][0]
+    lead = user_id(db, HEAD)
+    cycles.transition(db, cycle, "moderation", actor_id=lead, reason="Recheck")
+    cycle = cycles.get_cycle(db, 2)
+    for change in (
+        lambda: plans.add_note(
+            db, cycle, action["id"], "2026-11-20", "x", actor_id=lead
+        ),
+        lambda: plans.drop_action(db, cycle, action["id"], actor_id=lead),
+        lambda: plans.update_action(db, cycle, action["id"], {}, actor_id=lead),
+    ):
+        with pytest.raises(plans.PlanError, match="agreed its scores"):
+            change()
+    assert plans.get_plan(db, cycle)["actions"][0]["id"] == action["id"]

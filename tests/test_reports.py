@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 from pypdf import PdfReader
-from support import HEAD
+from support import GOVERNOR, HEAD
 
 from peerreview import demo_cycles
 from peerreview.cycles import service as cycles
@@ -259,3 +259,39 @@ def test_cache_keeps_states(tmp_path):
     assert cache.state("k")["state"] == "queued"
     cache.put("k", b"%PDF-1.7")
     assert cache.state("k") == {"state": "ready", "message": "", "size": 8}
+
+
+def test_governors_never_see_a_small_groups_ratings_in_a_report(
+    demo_full, client, auth
+):
+    db = demo_full
+    # A named (not anonymous) cycle where only two people rated the first item.
+    db.execute("UPDATE cycles SET anonymous = 0 WHERE id = 2")
+    first = cycles.get_cycle(db, 2)["snapshot"].item_ids[0]
+    keep = [
+        r[0]
+        for r in db.execute(
+            "SELECT respondent_id FROM responses WHERE cycle_id = 2 AND item_id = ? "
+            "AND value IS NOT NULL ORDER BY respondent_id LIMIT 2",
+            [first],
+        )
+    ]
+    db.execute(
+        "DELETE FROM responses WHERE cycle_id = 2 AND item_id = ? "
+        f"AND respondent_id NOT IN ({','.join('?' * len(keep))})",
+        [first, *keep],
+    )
+    db.conn.commit()
+
+    def first_row(html):
+        table = html.split("<h2>Item by item</h2>", 1)[1]
+        return table.split('<td class="num">1</td>', 1)[1].split("</tr>", 1)[0]
+
+    auth.login(GOVERNOR)
+    team = client.get("/cycles/2/reports/team.html").get_data(as_text=True)
+    row = first_row(team)
+    assert row.count("—") >= 3  # median, spread, agreement all withheld
+    auth.logout()
+    auth.login(HEAD)
+    mine = client.get("/cycles/2/reports/team.html").get_data(as_text=True)
+    assert first_row(mine).count("—") < 3  # the team itself sees its figures

@@ -6,12 +6,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-
-def _safe(value):
-    # A cell that starts with = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+from ..results.export import safe_cell as _safe  # one rule for every export
 
 
 def to_csv(sheets: dict[str, list[list]]) -> str:

@@ -630,8 +630,14 @@ def self_vs_peer(db, peer_cycle: dict, review: dict) -> dict:
     }
 
 
-def calibration_history(db, school_id: int, instrument_id: str) -> list[dict]:
-    """Return the school's calibration figure in each agreed round, oldest first."""
+def calibration_history(
+    db, school_id: int, instrument_id: str, partnership_id: int | None = None
+) -> list[dict]:
+    """Return the school's calibration figure in each agreed round, oldest first.
+
+    With ``partnership_id``, only that partnership's rounds: a school in two
+    partnerships shows each partnership its own.
+    """
     rows = list(
         db.query(
             """
@@ -648,9 +654,10 @@ def calibration_history(db, school_id: int, instrument_id: str) -> list[dict]:
               AND sv.item_id = sa.item_id AND sv.code = sa.value
             WHERE pr.school_id = ? AND r.instrument_id = ?
               AND pc.state IN ('agreed', 'closed')
+              AND (? IS NULL OR r.partnership_id = ?)
             GROUP BY r.id ORDER BY coalesce(r.starts_on, r.created_at), r.id
             """,
-            [school_id, instrument_id],
+            [school_id, instrument_id, partnership_id, partnership_id],
         )
     )
     return rows

@@ -242,7 +242,7 @@ def self_vs_peer(cid):
     if service.is_visible(cycle):
         comparison = service.self_vs_peer(db, cycle, review)
         history = service.calibration_history(
-            db, review["school_id"], review["instrument_id"]
+            db, review["school_id"], review["instrument_id"], review["partnership_id"]
         )
     return render_template(
         "peer/self_vs_peer.html",

@@ -366,6 +366,7 @@ def add_action(db, cycle: dict, fields: dict, *, actor_id: int) -> int:
 
 def update_action(db, cycle: dict, action_id: int, fields: dict, *, actor_id: int):
     """Change an action's details and status."""
+    _check_plannable(cycle)
     clean = _clean(db, cycle, fields)
     stamp = now()
     with immediate(db):
@@ -384,6 +385,7 @@ def update_action(db, cycle: dict, action_id: int, fields: dict, *, actor_id: in
 
 def drop_action(db, cycle: dict, action_id: int, *, actor_id: int) -> None:
     """Remove an action and its notes from the plan."""
+    _check_plannable(cycle)
     with immediate(db):
         plan = _plan_row(db, cycle)
         old = _action_row(db, plan["id"], action_id)
@@ -397,6 +399,7 @@ def drop_action(db, cycle: dict, action_id: int, *, actor_id: int) -> None:
 
 def merge_actions(db, cycle: dict, action_ids, *, actor_id: int) -> int:
     """Merge two or more actions into the first: items, texts and notes combined."""
+    _check_plannable(cycle)
     ids = sorted({int(i) for i in action_ids})
     if len(ids) < 2:
         raise PlanError("Choose two or more actions to merge.")
@@ -444,6 +447,7 @@ def merge_actions(db, cycle: dict, action_ids, *, actor_id: int) -> int:
 
 def add_note(db, cycle: dict, action_id: int, noted_on, note: str, *, actor_id: int):
     """Add a dated progress note to an action."""
+    _check_plannable(cycle)
     note = (note or "").strip()
     if not note:
         raise PlanError("Write the progress note.")

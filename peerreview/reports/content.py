@@ -8,6 +8,7 @@ import datetime
 
 from ..peer import service as peer
 from ..plans import service as plans
+from ..results.service import withhold_small_groups
 
 KINDS = {
     "team": "Team report",
@@ -49,10 +50,24 @@ def next_review(db, cycle: dict) -> dict | None:
     return rows[0] if rows else None
 
 
-def report_data(db, cycle: dict, kind: str, *, today: datetime.date | None = None):
-    """Return everything a report of this kind shows for a cycle."""
+def report_data(
+    db,
+    cycle: dict,
+    kind: str,
+    *,
+    today: datetime.date | None = None,
+    withhold: bool = True,
+):
+    """Return everything a report of this kind shows for a cycle.
+
+    ``withhold`` (for readers outside the team, such as governors, and the
+    default) leaves out the ratings of items too few people rated, as the
+    results page does.
+    """
     today = today or datetime.date.today()
     results = plans.results_of(db, cycle)
+    if withhold:
+        withhold_small_groups(results)
     snap = cycle["snapshot"]
     points = snap.points
     data = {
@@ -68,6 +83,7 @@ def report_data(db, cycle: dict, kind: str, *, today: datetime.date | None = Non
         "next_review": next_review(db, cycle),
         "today": today.isoformat(),
         "positions": {i["item_id"]: i["position"] for i in results["items"]},
+        "hidden": {i["item_id"]: True for i in results["items"] if i.get("hidden")},
     }
     if kind == "team":
         data["people"] = _people(db, cycle)

@@ -51,14 +51,27 @@ def _load(cid):
     return db, cycle
 
 
-def build_html(db, cycle, kind, *, stylesheet=PDF_STYLESHEET) -> str:
-    """Return a report's HTML (for the PDF, or for the preview's stylesheet URL)."""
-    data = report_data(db, cycle, kind)
+def build_html(
+    db, cycle, kind, *, stylesheet=PDF_STYLESHEET, withhold: bool = True
+) -> str:
+    """Return a report's HTML (for the PDF, or for the preview's stylesheet URL).
+
+    ``withhold``: leave out small groups' ratings, for readers outside the team.
+    """
+    data = report_data(db, cycle, kind, withhold=withhold)
     return render_template(f"reports/{kind}.html", stylesheet=stylesheet, **data)
 
 
+def _outside_team(cycle) -> bool:
+    """Whether the reader is outside the team (a governor): small groups withheld."""
+    return not (
+        perm.on_team(current_user, cycle["team_id"])
+        or perm.can_lead_cycle(current_user, cycle)
+    )
+
+
 def _job(db, cycle, kind):
-    html = build_html(db, cycle, kind)
+    html = build_html(db, cycle, kind, withhold=_outside_team(cycle))
     title = f"{KINDS[kind]}: {cycle['school_name'] or cycle['team_name']}"
     author = cycle["school_name"] or cycle["team_name"]
     return report_key(kind, html), html, title, author
@@ -87,7 +100,11 @@ def preview(cid, kind):
     """The report as HTML, with the print stylesheet (the PDF's exact source)."""
     db, cycle = _load(cid)
     stylesheet = url_for("static", filename=PDF_STYLESHEET)
-    return preview_response(build_html(db, cycle, kind, stylesheet=stylesheet))
+    return preview_response(
+        build_html(
+            db, cycle, kind, stylesheet=stylesheet, withhold=_outside_team(cycle)
+        )
+    )
 
 
 # The charts carry their print rules in a <style> (WeasyPrint styles SVG from

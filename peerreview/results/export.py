@@ -18,8 +18,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe(value):
-    # Spreadsheets run cells that start with these as formulas (CWE-1236).
+def safe_cell(value):
+    """Defuse a text cell a spreadsheet would run as a formula (CWE-1236)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
@@ -187,10 +187,10 @@ def results_csv(results) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(item_header(results))
-    writer.writerows([_safe(v) for v in row] for row in item_rows(results))
+    writer.writerows([safe_cell(v) for v in row] for row in item_rows(results))
     writer.writerow([])
     writer.writerow(SECTION_HEADER)
-    writer.writerows([_safe(v) for v in row] for row in section_rows(results))
+    writer.writerows([safe_cell(v) for v in row] for row in section_rows(results))
     overall = results["overall"]
     writer.writerow(
         [
@@ -219,7 +219,7 @@ def _sheet(book, title, header, rows, first=False):
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     return sheet
 
 
@@ -271,7 +271,7 @@ def ratings_csv(rows) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(RATINGS_HEADER)
-    writer.writerows([_safe(v) for v in _rating_row(r)] for r in rows)
+    writer.writerows([safe_cell(v) for v in _rating_row(r)] for r in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -19,20 +19,25 @@ HIDDEN_REASON = (
 
 
 def previous_cycle(db, cycle: dict) -> dict | None:
-    """Return the team's previous agreed self-evaluation of the same instrument."""
+    """Return the team's previous agreed cycle of the same kind and instrument.
+
+    A self-evaluation compares with the team's previous self-evaluation; a
+    peer review of a school with the previous peer review of that school.
+    """
     rows = list(
         db.query(
             """
             SELECT c.id, c.title, c.agreed_at, c.instrument_version_id
             FROM cycles c JOIN instrument_versions v ON v.id = c.instrument_version_id
             WHERE c.team_id = :team AND v.instrument_id = :instrument
-              AND c.kind = 'self' AND c.state IN ('agreed', 'closed')
+              AND c.kind = :kind AND c.state IN ('agreed', 'closed')
               AND c.id != :id AND c.agreed_at IS NOT NULL
               AND c.agreed_at < coalesce(:agreed_at, '9999')
             ORDER BY c.agreed_at DESC, c.id DESC LIMIT 1
             """,
             {
                 "team": cycle["team_id"],
+                "kind": cycle.get("kind") or "self",
                 "instrument": cycle["instrument_id"],
                 "id": cycle["id"],
                 "agreed_at": cycle["agreed_at"],
