@@ -295,3 +295,21 @@ def test_governors_never_see_a_small_groups_ratings_in_a_report(
     auth.login(HEAD)
     mine = client.get("/cycles/2/reports/team.html").get_data(as_text=True)
     assert first_row(mine).count("—") < 3  # the team itself sees its figures
+
+
+def test_team_report_ranks_its_first_ten_priorities(demo_full, app):
+    """A low-scoring team: the report ranks ten and points to the rest."""
+    instrument = Library(ROOT / "instruments").get("mat-governance")
+    cycle = _agreed_cycle_with_full_plan(demo_full, instrument, 1, seed=5)
+    with app.test_request_context():
+        html = build_html(demo_full, cycle, "team")
+        governors = build_html(demo_full, cycle, "governors")
+    from peerreview.results.service import cycle_results
+
+    every = cycle_results(demo_full, cycle)["priorities"]
+    listed = html.split("<h2>Priorities</h2>", 1)[1].split("</ol>", 1)[0]
+    assert listed.count("<li>") == min(10, len(every))
+    assert every[0]["statement"] in listed
+    assert len(every) > 10
+    assert f"The first 10 of {len(every)}" in html
+    assert "(the first 10) and all on the results page" in governors

@@ -15,6 +15,9 @@ KINDS = {
     "governors": "Governors' summary",
 }
 PRIORITIES_FOR_GOVERNORS = 5
+# A team report ranks priorities; past ten it stops being a ranking. The
+# results page lists every one.
+PRIORITIES_IN_TEAM_REPORT = 10
 PEER_GAPS_SHOWN = 8
 
 
@@ -85,7 +88,9 @@ def report_data(
         "positions": {i["item_id"]: i["position"] for i in results["items"]},
         "hidden": {i["item_id"]: True for i in results["items"] if i.get("hidden")},
     }
+    data["team_cap"] = PRIORITIES_IN_TEAM_REPORT
     if kind == "team":
+        data["priorities"] = results["priorities"][:PRIORITIES_IN_TEAM_REPORT]
         data["people"] = _people(db, cycle)
         data["peer"] = plans.peer_comparison(db, cycle)
         data["peer_widest"] = sorted(
