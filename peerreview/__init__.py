@@ -48,7 +48,10 @@ def create_app(test_config=None):
         MAIL_SERVER=os.environ.get("PEERREVIEW_SMTP_HOST"),
         MAIL_PORT=int(os.environ.get("PEERREVIEW_SMTP_PORT", "25")),
         MAIL_FROM=os.environ.get("PEERREVIEW_MAIL_FROM", "peerreview@localhost"),
-        HUEY_FILE=os.path.join(app.instance_path, "jobs.db"),
+        # The same file the worker (peerreview.reports.jobs) opens.
+        HUEY_FILE=os.environ.get(
+            "PEERREVIEW_HUEY_FILE", os.path.join(app.instance_path, "jobs.db")
+        ),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
