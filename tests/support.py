@@ -49,3 +49,19 @@ TRUST_LEAD = "director@northfieldtrust.example.org"
 CLUSTER_LEAD = "lead@lunevalley.example.org"
 GOVERNOR = "governor@northfieldprimary.example.org"
 CHAIR = "chair@northfieldtrust.example.org"
+
+
+def tagged_pdf(pdf: bytes, title: str, author: str):
+    """Check a PDF is tagged, in en-GB, with this title and author; return its reader."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    root = reader.trailer["/Root"]
+    assert reader.metadata.title == title
+    assert reader.metadata.author == author
+    assert root["/Lang"] == "en-GB"
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+    return reader

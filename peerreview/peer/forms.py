@@ -113,6 +113,11 @@ def plan_form(instruments, hosts, formdata=None, suggested=None):
     return form
 
 
+def chosen_lead(value) -> int | None:
+    """Return the lead reviewer chosen in a select, or None when none was."""
+    return int(value) if value and str(value).isdigit() else None
+
+
 def chosen_hosts(form, hosts) -> list[dict]:
     """Return the hosts ticked on a submitted plan form, in the domain's shape."""
     chosen = []
@@ -120,12 +125,11 @@ def chosen_hosts(form, hosts) -> list[dict]:
         sid = host["school"]["id"]
         if not form[f"host_{sid}"].data:
             continue
-        lead = form[f"lead_{sid}"].data
         chosen.append(
             {
                 "school_id": sid,
                 "reviewer_ids": list(form[f"reviewers_{sid}"].data or []),
-                "lead_id": int(lead) if lead and str(lead).isdigit() else None,
+                "lead_id": chosen_lead(form[f"lead_{sid}"].data),
             }
         )
     return chosen

@@ -208,13 +208,30 @@ def check_assignment(
         raise PeerError(f"Choose the lead reviewer of {school} from its reviewers.")
 
 
-def _date(text, label):
-    if not text:
+def _date(value, label):
+    """Return a date (a date or ISO text) as ISO text, or None for none."""
+    if not value:
         return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     try:
-        return datetime.date.fromisoformat(text).isoformat()
+        return datetime.date.fromisoformat(value).isoformat()
     except (TypeError, ValueError):
         raise PeerError(f"{label} must be a real date.") from None
+
+
+def _round_fields(title, starts_on, ends_on) -> tuple[str, str | None, str | None]:
+    """Return a round's title and ISO dates, cleaned; refuse them saying why."""
+    title = (title or "").strip()
+    if not title:
+        raise PeerError("Enter a title for the round.")
+    if len(title) > MAX_TITLE:
+        raise PeerError(f"The title is {MAX_TITLE} characters at most.")
+    starts_on = _date(starts_on, "The start date")
+    ends_on = _date(ends_on, "The end date")
+    if starts_on and ends_on and ends_on < starts_on:
+        raise PeerError("The end date must be on or after the start date.")
+    return title, starts_on, ends_on
 
 
 def plan_round(
@@ -233,15 +250,7 @@ def plan_round(
     hosts: [{"school_id", "reviewer_ids", "lead_id"}]. Every rule is checked
     before anything is written, so a refused plan changes nothing.
     """
-    title = (title or "").strip()
-    if not title:
-        raise PeerError("Enter a title for the round.")
-    if len(title) > MAX_TITLE:
-        raise PeerError(f"The title is {MAX_TITLE} characters at most.")
-    starts_on = _date(starts_on, "The start date")
-    ends_on = _date(ends_on, "The end date")
-    if starts_on and ends_on and ends_on < starts_on:
-        raise PeerError("The end date must be on or after the start date.")
+    title, starts_on, ends_on = _round_fields(title, starts_on, ends_on)
     if not hosts:
         raise PeerError("Choose at least one host school.")
     schools = {s["id"]: s for s in partnership_schools(db, partnership_id)}
@@ -330,15 +339,7 @@ def change_round(
     The closing date of a review already in moderation or agreed is history
     and stays as it was.
     """
-    title = (title or "").strip()
-    if not title:
-        raise PeerError("Enter a title for the round.")
-    if len(title) > MAX_TITLE:
-        raise PeerError(f"The title is {MAX_TITLE} characters at most.")
-    starts_on = _date(starts_on, "The start date")
-    ends_on = _date(ends_on, "The end date")
-    if starts_on and ends_on and ends_on < starts_on:
-        raise PeerError("The end date must be on or after the start date.")
+    title, starts_on, ends_on = _round_fields(title, starts_on, ends_on)
     before = {k: peer_round[k] for k in ("title", "starts_on", "ends_on")}
     after = {"title": title, "starts_on": starts_on, "ends_on": ends_on}
     if before == after:
@@ -383,15 +384,13 @@ def change_reviewers(
     withdrawn: their ratings are kept, so the lead is told who they are.
     """
     review = db.execute(
-        "SELECT pr.school_id, c.state FROM peer_reviews pr "
-        "JOIN cycles c ON c.id = pr.cycle_id WHERE pr.cycle_id = ? AND pr.round_id = ?",
+        "SELECT school_id FROM peer_reviews WHERE cycle_id = ? AND round_id = ?",
         [cycle_id, peer_round["id"]],
     ).fetchone()
     if review is None:
         raise PeerError("That review is not part of this round.")
-    school_id, _state = review
     reviewer_ids = sorted(set(reviewer_ids))
-    check_assignment(db, peer_round["partnership_id"], school_id, reviewer_ids, lead_id)
+    check_assignment(db, peer_round["partnership_id"], review[0], reviewer_ids, lead_id)
     with immediate(db):
         state = db.execute(
             "SELECT state FROM cycles WHERE id = ?", [cycle_id]
@@ -407,19 +406,16 @@ def change_reviewers(
             )
         }
         leaving = current - set(reviewer_ids)
-        rated = (
-            [
-                r[0]
-                for r in db.execute(
-                    "SELECT DISTINCT u.name FROM responses r JOIN users u "
-                    "ON u.id = r.respondent_id WHERE r.cycle_id = ? AND r.respondent_id IN "
-                    f"({','.join('?' * len(leaving))}) ORDER BY u.name",
-                    [cycle_id, *leaving],
-                )
-            ]
-            if leaving
-            else []
-        )
+        rated = [
+            name
+            for uid, name in db.execute(
+                "SELECT DISTINCT r.respondent_id, u.name FROM responses r "
+                "JOIN users u ON u.id = r.respondent_id WHERE r.cycle_id = ? "
+                "ORDER BY u.name",
+                [cycle_id],
+            )
+            if uid in leaving
+        ]
         if rated:
             raise PeerError(
                 f"{' and '.join(rated)} already rated this school; their ratings "
@@ -471,8 +467,9 @@ def rounds_of(db, partnership_id: int, instrument_id: str | None = None) -> list
     return list(db.query(sql, params))
 
 
-def round_reviews(db, round_id: int) -> list[dict]:
-    """Return each host of a round with its cycle state and reviewing team."""
+def round_reviews(db, round_id: int, cycle_id: int | None = None) -> list[dict]:
+    """Return each host of a round (or only one review's) with its cycle state
+    and reviewing team."""
     rows = list(
         db.query(
             """
@@ -480,9 +477,9 @@ def round_reviews(db, round_id: int) -> list[dict]:
               u.name AS lead_name
             FROM peer_reviews pr JOIN schools s ON s.id = pr.school_id
             JOIN cycles c ON c.id = pr.cycle_id LEFT JOIN users u ON u.id = c.lead_id
-            WHERE pr.round_id = ? ORDER BY s.name
+            WHERE pr.round_id = ? AND (? IS NULL OR pr.cycle_id = ?) ORDER BY s.name
             """,
-            [round_id],
+            [round_id, cycle_id, cycle_id],
         )
     )
     for row in rows:

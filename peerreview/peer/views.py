@@ -13,7 +13,13 @@ from ..cycles.views import load_cycle
 from ..db import get_db
 from ..organisations.views import load_partnership
 from . import service
-from .forms import ChangeRoundForm, chosen_hosts, plan_form, reviewers_form
+from .forms import (
+    ChangeRoundForm,
+    chosen_hosts,
+    chosen_lead,
+    plan_form,
+    reviewers_form,
+)
 
 bp = Blueprint("peer", __name__)
 log = logging.getLogger(__name__)
@@ -80,12 +86,8 @@ def plan(pid):
                     partnership_id=pid,
                     instrument=instrument,
                     title=form.title.data,
-                    starts_on=form.starts_on.data.isoformat()
-                    if form.starts_on.data
-                    else None,
-                    ends_on=form.ends_on.data.isoformat()
-                    if form.ends_on.data
-                    else None,
+                    starts_on=form.starts_on.data,
+                    ends_on=form.ends_on.data,
                     hosts=chosen_hosts(form, hosts),
                     actor_id=current_user.id,
                 )
@@ -150,10 +152,8 @@ def change_round(rid):
                 db,
                 peer_round,
                 title=form.title.data,
-                starts_on=form.starts_on.data.isoformat()
-                if form.starts_on.data
-                else None,
-                ends_on=form.ends_on.data.isoformat() if form.ends_on.data else None,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
                 actor_id=current_user.id,
             )
         except service.PeerError as e:
@@ -178,9 +178,7 @@ def change_reviewers(rid, cid):
         abort(404)
     partnership = load_partnership(db, peer_round["partnership_id"])
     perm.require(perm.can_plan_peer_round(current_user, partnership), hide=True)
-    review = next(
-        (r for r in service.round_reviews(db, rid) if r["cycle_id"] == cid), None
-    )
+    review = next(iter(service.round_reviews(db, rid, cid)), None)
     if review is None:
         abort(404)
     people = [
@@ -195,14 +193,13 @@ def change_reviewers(rid, cid):
         formdata=request.form if request.method == "POST" else None,
     )
     if form.validate_on_submit():
-        lead = form.lead.data
         try:
             service.change_reviewers(
                 db,
                 peer_round,
                 cid,
                 list(form.reviewers.data or []),
-                int(lead) if lead and str(lead).isdigit() else None,
+                chosen_lead(form.lead.data),
                 actor_id=current_user.id,
             )
         except service.PeerError as e:

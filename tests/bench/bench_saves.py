@@ -421,8 +421,8 @@ def run_load(port, jobs, seconds, pause=0.0) -> dict:
         "failures": failures,
         "per_second": len(latencies) / elapsed,
         "p50_ms": statistics.median(ordered) * 1000,
-        "p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
-        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        "p95_ms": percentile(ordered, 0.95) * 1000,
+        "p99_ms": percentile(ordered, 0.99) * 1000,
         "client_cpu": cpu / elapsed,
     }
 
