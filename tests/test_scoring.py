@@ -427,7 +427,9 @@ def test_priorities_ranked_by_score_then_spread_then_split_only():
     result = score_cycle(
         snap, answers(table), agreed(dict(a="1", b="2", c="2", d="5", e="4", f="5"))
     )
-    ranked = [(p["rank"], p["item_id"], p["reasons"]) for p in result["priorities"]]
+    ranked = [
+        (p["rank"], p["item_id"], list(p["reasons"])) for p in result["priorities"]
+    ]
     assert ranked == [
         (1, "a", ["low score"]),
         (2, "f", ["low score"]),
@@ -436,7 +438,7 @@ def test_priorities_ranked_by_score_then_spread_then_split_only():
         (5, "d", ["split"]),
     ]
     b = result["priorities"][2]
-    assert b["actions"] == ["Visit a partner school"]
+    assert list(b["actions"]) == ["Visit a partner school"]
     assert b["section_id"] == "s1" and b["statement"] == "Statement b"
     assert (b["score"], b["effective"], b["range"]) == (2.0, 2.0, 3)
     assert [s["item_id"] for s in result["strengths"]] == ["d", "e"]
@@ -548,13 +550,23 @@ def test_change_across_a_major_version_is_not_compared():
 
 
 def test_results_do_not_share_mutable_parts():
+    # Items with the same ratings share their distribution, tags and actions,
+    # so those are read-only; each item's own dict is its own.
     snap = snapshot({"s": [item("a"), item("b")]})
     result = score_cycle(snap, answers({"a": ["3", "3"], "b": ["3", "3"]}))
     a, b = result["items"]
-    a["distribution"][2]["count"] = 99
+    with pytest.raises(TypeError):
+        a["distribution"][2]["count"] = 99
+    with pytest.raises((TypeError, AttributeError)):
+        a["distribution"].append({})
+    with pytest.raises((TypeError, AttributeError)):
+        a["tags"].append("x")
+    a["rationale"] = "changed"
+    a["hidden"] = True
+    assert b["rationale"] == "" and "hidden" not in b
     assert b["distribution"][2]["count"] == 2
     again = score_cycle(snap, answers({"a": ["3", "3"], "b": ["3", "3"]}))
-    assert again["items"][0]["distribution"][2]["count"] == 2
+    assert again["items"][0]["rationale"] == "" and "hidden" not in again["items"][0]
 
 
 def test_score_cycle_does_not_change_its_inputs():

@@ -17,11 +17,13 @@ and never count as numbers; neither does a missing answer (``None``).
 """
 
 import gc
+from bisect import bisect_right
 from collections import Counter
 from contextlib import contextmanager
 from itertools import groupby
 from math import sqrt
 from operator import itemgetter
+from types import MappingProxyType
 
 NOT_APPLICABLE = "na"
 NO_EVIDENCE = "ne"
@@ -32,6 +34,18 @@ SPECIAL_LABELS = {NOT_APPLICABLE: "Not applicable", NO_EVIDENCE: "No evidence ye
 SPLIT_RWG = 0.7
 REASON_LOW = "low score"
 REASON_SPLIT = "split"
+_ENTRY_FIGURES = (
+    "score",
+    "effective",
+    "agreed_label",
+    "median",
+    "range",
+    "rwg",
+    "split",
+)
+_LOW = (REASON_LOW,)
+_LOW_SPLIT = (REASON_LOW, REASON_SPLIT)
+_SPLIT = (REASON_SPLIT,)
 STRENGTHS_SHOWN = 3
 # Guards comparisons of computed means against thresholds from the file.
 _EPS = 1e-9
@@ -115,7 +129,9 @@ class _Scale:
                     first = i
                 last = i
         distribution = tuple(
-            {"code": self.codes[i], "label": self.labels[i], "count": counts[i]}
+            MappingProxyType(
+                {"code": self.codes[i], "label": self.labels[i], "count": counts[i]}
+            )
             for i in range(a)
         )
         out = {
@@ -222,6 +238,8 @@ class _Plan:
         self.at_or_below = priority.get("at_or_below")
         self.min_share = rules.get("min_answered_share") or 0.0
         self.bands = sorted(rules.get("bands") or [], key=lambda b: b["min"])
+        self.band_mins = [b["min"] for b in self.bands]
+        self.band_names = [b["name"] for b in self.bands]
         self.maturity = self.scale.kind == "maturity"
         actions = {}
         for action in snapshot.get("actions") or []:
@@ -241,15 +259,18 @@ class _Plan:
                 )
             self.sections.append((section, first, len(self.items)))
         self.by_id = {p.id: p for p in self.items}
-        # Every (item id, answer) pair maps to one counter in a flat list of
-        # slots per item, so a team's answers are tallied in one pass.
+        self.section_heads = [
+            {"id": section["id"], "title": section.get("title")}
+            for section, _, _ in self.sections
+        ]
+        # Every (item id, answer) pair, in instrument order, one per slot:
+        # a team's answers are tallied against these in one pass.
         slots = self.slots = self.scale.points + 3
-        self.pair_index = {
-            (p.id, code): i * slots + slot
-            for i, p in enumerate(self.items)
-            for code, slot in self.scale.slot.items()
-        }
-        self.no_counts = [0] * (len(self.items) * slots)
+        by_slot = sorted(self.scale.slot.items(), key=itemgetter(1))
+        pairs = [(p.id, code) for p in self.items for code, _ in by_slot]
+        self.pair_index = {key: i for i, key in enumerate(pairs)}
+        self.zeros = [0] * len(pairs)
+        self.no_counts = [(0,) * slots] * len(self.items)
         # Figures memoised per (counts, agreed code, deferred, reverse,
         # provisional); item-independent, so shared by every team.
         self.memo = {}
@@ -258,11 +279,8 @@ class _Plan:
         """Return the name of the last band whose min is at or below score."""
         if score is None:
             return None
-        name = None
-        for band in self.bands:
-            if band["min"] <= score + _EPS:
-                name = band["name"]
-        return name
+        i = bisect_right(self.band_mins, score + _EPS)
+        return self.band_names[i - 1] if i else None
 
     def level(self, score):
         """Return (code, label) of the maturity level at or below score."""
@@ -277,6 +295,7 @@ class _Plan:
 class _ItemPlan:
     __slots__ = (
         "actions",
+        "head",
         "id",
         "reverse",
         "section",
@@ -295,14 +314,20 @@ class _ItemPlan:
         weight = item.get("weight", 1.0)
         self.weight = 1.0 if weight is None else float(weight)
         self.reverse = bool(item.get("reverse", False))
-        self.tags = list(item.get("tags") or [])
-        self.actions = list(actions or [])
+        self.tags = tuple(item.get("tags") or ())
+        self.actions = tuple(actions or ())
         self.static = {
             "item_id": self.id,
             "section_id": section_id,
             "statement": self.statement,
             "weight": self.weight,
             "reverse": self.reverse,
+            "tags": self.tags,
+        }
+        self.head = {
+            "item_id": self.id,
+            "section_id": section_id,
+            "statement": self.statement,
         }
 
 
@@ -364,23 +389,19 @@ def _judged(scale, item_id, counts, code, deferred, reverse, provisional, at_or_
     return found
 
 
+def _agreed_parts(a):
+    # (code, deferred, rationale) of one agreed-score mapping, or of None.
+    if not a:
+        return None, False, ""
+    return a.get("value"), bool(a.get("deferred")), a.get("rationale") or ""
+
+
 def _item_result(p, scale, counts, agreed, provisional, at_or_below):
-    # The single-item path; _score_items fills the same keys from a template.
-    if agreed:
-        code = agreed.get("value")
-        deferred = bool(agreed.get("deferred"))
-        rationale = agreed.get("rationale") or ""
-    else:
-        code = None
-        deferred = False
-        rationale = ""
-    judged, distribution = _judged(
-        scale, p.id, counts, code, deferred, p.reverse, provisional, at_or_below
-    )
-    out = {**p.static, **judged}
+    # One item's result dict: its memoised template, filled in for the item.
+    code, deferred, rationale = _agreed_parts(agreed)
+    key = (counts, sum(counts), code, deferred, p.reverse, provisional)
+    out = _template(scale, p.id, key, at_or_below)[0] | p.static
     out["rationale"] = rationale
-    out["tags"] = p.tags[:]
-    out["distribution"] = list(map(dict.copy, distribution))
     return out
 
 
@@ -415,7 +436,7 @@ _BY_POSITION = {
 
 
 def _tally(plan, answers):
-    """Return (flat counts per item and slot, number of respondents).
+    """Return (a tuple of counts per slot for each item, number of respondents).
 
     Accepts mappings, (respondent_id, item_id, value) rows, or the rows of
     SELECT cycle_id, respondent_id, item_id, value. Answers to items outside
@@ -431,7 +452,7 @@ def _tally(plan, answers):
     # Counter and itemgetter do the per-answer work in C; Python then walks
     # only the distinct (item, value) pairs, about 100 per team.
     respondents = len(set(map(who, answers)))
-    flat = plan.no_counts[:]
+    flat = plan.zeros[:]
     index = plan.pair_index
     for key, n in Counter(map(pair, answers)).items():
         i = index.get(key)
@@ -442,14 +463,21 @@ def _tally(plan, answers):
                 )
             continue
         flat[i] += n
-    return flat, respondents
+    # Cut into one tuple of counts per item.
+    return list(zip(*[iter(flat)] * plan.slots, strict=True)), respondents
 
 
 def _template(scale, item_id, key, at_or_below):
     # The whole result dict for one memo key, with the per-item and per-team
     # entries left as placeholders in their final order, plus the figures
     # the roll-ups and priorities read.
-    counts, code, deferred, reverse, provisional = key
+    given, respondents, code, deferred, reverse, provisional = key
+    # Respondents with no row at all for the item have not answered it.
+    counts = list(given)
+    missing = respondents - sum(given)
+    if missing > 0:
+        counts[-1] += missing
+    counts = tuple(counts)
     judged, distribution = _judged(
         scale, item_id, counts, code, deferred, reverse, provisional, at_or_below
     )
@@ -462,7 +490,7 @@ def _template(scale, item_id, key, at_or_below):
         **judged,
         "rationale": None,
         "tags": None,
-        "distribution": None,
+        "distribution": distribution,
     }
     rng = judged["range"]
     agreement = judged["rwg"]
@@ -470,18 +498,20 @@ def _template(scale, item_id, key, at_or_below):
         -1 if rng is None else -rng,
         2.0 if agreement is None else agreement,
     )
+    # What a priority or strength entry repeats of the item's figures.
+    figures = {key: judged[key] for key in _ENTRY_FIGURES}
     return (
         template,
-        distribution,
         judged["effective"],
         judged["priority"],
         judged["split"],
         order_key,
         0 if rng is None else rng,
+        figures,
     )
 
 
-def _score_items(plan, flat, respondents, agreed, provisional):
+def _score_items(plan, per_item, respondents, agreed, provisional):
     """Return (items, sections, overall, priorities, strengths).
 
     The hot loop of score_many: one pass over the items in instrument order
@@ -492,9 +522,6 @@ def _score_items(plan, flat, respondents, agreed, provisional):
     at_or_below = plan.at_or_below
     memo = plan.memo
     get_agreed = agreed.get
-    copy = dict.copy
-    slots = plan.slots
-    unanswered = slots - 1
     k = len(plan.sections)
     total = [0.0] * k
     weights = [0.0] * k
@@ -504,36 +531,25 @@ def _score_items(plan, flat, respondents, agreed, provisional):
     ranked = []
     results = []
     append = results.append
-    base = 0
-    for order, p in enumerate(plan.items):
-        counts = flat[base : base + slots]
-        base += slots
-        # Respondents with no row at all for the item have not answered it.
-        missing = respondents - sum(counts)
-        if missing > 0:
-            counts[unanswered] += missing
+    chosen = []
+    keep = chosen.append
+    for order, (p, given) in enumerate(zip(plan.items, per_item, strict=True)):
+        # _agreed_parts, written out: this loop runs once per item per team.
         a = get_agreed(p.id)
         if a:
             code = a.get("value")
             deferred = bool(a.get("deferred"))
             rationale = a.get("rationale") or ""
         else:
-            code = None
-            deferred = False
-            rationale = ""
-        key = (tuple(counts), code, deferred, p.reverse, provisional)
+            code, deferred, rationale = None, False, ""
+        key = (given, respondents, code, deferred, p.reverse, provisional)
         found = memo.get(key)
         if found is None:
             found = memo[key] = _template(scale, p.id, key, at_or_below)
-        template, distribution, e, priority, is_split, order_key, rng = found
-        out = copy(template)
-        out["item_id"] = p.id
-        out["section_id"] = p.section_id
-        out["statement"] = p.statement
-        out["weight"] = p.weight
+        keep(found)
+        template, e, priority, is_split, order_key, rng, _ = found
+        out = template | p.static
         out["rationale"] = rationale
-        out["tags"] = p.tags[:]
-        out["distribution"] = list(map(copy, distribution))
         append(out)
         if e is not None:
             i = p.section
@@ -553,9 +569,11 @@ def _score_items(plan, flat, respondents, agreed, provisional):
             weights[i],
             scored[i],
             end - start,
-            {"id": section["id"], "title": section.get("title")},
+            head,
         )
-        for i, (section, start, end) in enumerate(plan.sections)
+        for i, (head, (_, start, end)) in enumerate(
+            zip(plan.section_heads, plan.sections, strict=True)
+        )
     ]
     overall = _figure(plan, sum(total), sum(weights), sum(scored), len(plan.items), {})
     low.sort()
@@ -563,58 +581,51 @@ def _score_items(plan, flat, respondents, agreed, provisional):
     ranked.sort()
     items = plan.items
     priorities = []
-    for t in low:
+    add = priorities.append
+    for rank, t in enumerate(low, 1):
         order = t[-1]
-        r = results[order]
-        reasons = [REASON_LOW, REASON_SPLIT] if r["split"] else [REASON_LOW]
-        priorities.append(_entry(items[order], r, len(priorities) + 1, reasons))
-    for t in split:
+        reasons = _LOW_SPLIT if chosen[order][3] else _LOW
+        add(_entry(items[order], chosen[order][-1], rank, reasons))
+    for rank, t in enumerate(split, len(priorities) + 1):
         order = t[-1]
-        priorities.append(
-            _entry(items[order], results[order], len(priorities) + 1, [REASON_SPLIT])
-        )
+        add(_entry(items[order], chosen[order][-1], rank, _SPLIT))
     strengths = [
-        _entry(items[t[-1]], results[t[-1]], i + 1, [])
+        _entry(items[t[-1]], chosen[t[-1]][-1], i + 1, ())
         for i, t in enumerate(ranked[:STRENGTHS_SHOWN])
     ]
     return results, sections, overall, priorities, strengths
 
 
-def _figure(plan, total, weights, scored, count, out):
-    # A weighted mean, shown only when enough items carry a value; the
-    # figures are added to ``out``.
+def _figure(plan, total, weights, scored, count, head):
+    # A weighted mean, shown only when enough items carry a value; returned
+    # after the entries of ``head``.
     mean = total / weights if weights > 0 else None
     share = scored / count if count else 0.0
     shown = count > 0 and mean is not None and share + _EPS >= plan.min_share
     score = mean if shown else None
     code, label = plan.level(score)
-    out["score"] = score
-    out["band"] = plan.band(score)
-    out["shown"] = shown
-    out["answered_share"] = share
-    out["item_count"] = count
-    out["scored_count"] = scored
-    out["partial_score"] = mean
-    out["level"] = label
-    out["level_code"] = code
-    return out
+    return {
+        **head,
+        "score": score,
+        "band": plan.band(score),
+        "shown": shown,
+        "answered_share": share,
+        "item_count": count,
+        "scored_count": scored,
+        "partial_score": mean,
+        "level": label,
+        "level_code": code,
+    }
 
 
-def _entry(p, r, rank, reasons):
+def _entry(p, figures, rank, reasons):
+    # A ranked priority or strength: the item, its figures, why it is listed.
     return {
         "rank": rank,
-        "item_id": p.id,
-        "section_id": p.section_id,
-        "statement": p.statement,
-        "score": r["score"],
-        "effective": r["effective"],
-        "agreed_label": r["agreed_label"],
-        "median": r["median"],
-        "range": r["range"],
-        "rwg": r["rwg"],
-        "split": r["split"],
+        **p.head,
+        **figures,
         "reasons": reasons,
-        "actions": p.actions[:],
+        "actions": p.actions,
     }
 
 
@@ -694,10 +705,10 @@ def _change(plan, results, sections, previous):
     return out
 
 
-def _score(plan, flat, respondents, agreed, previous):
+def _score(plan, per_item, respondents, agreed, previous):
     provisional = not agreed
     results, sections, overall, priorities, strengths = _score_items(
-        plan, flat, respondents, agreed or {}, provisional
+        plan, per_item, respondents, agreed or {}, provisional
     )
     return {
         "provisional": provisional,
@@ -725,9 +736,9 @@ def score_cycle(snapshot, answers, agreed=None, previous=None, *, respondents=No
     is the number invited; by default, the number who gave any answer.
     """
     plan = prepare(snapshot)
-    flat, answered_by = _tally(plan, list(answers))
+    per_item, answered_by = _tally(plan, list(answers))
     count = answered_by if respondents is None else max(respondents, answered_by)
-    return _score(plan, flat, count, agreed, previous)
+    return _score(plan, per_item, count, agreed, previous)
 
 
 @contextmanager
@@ -767,13 +778,13 @@ def score_many(
     cycle_ids.extend(c for c in agreed_by_cycle if c not in answers_by_cycle)
     with _collector_paused():
         for cycle_id in cycle_ids:
-            flat, count = _tally(plan, answers_by_cycle.get(cycle_id) or [])
+            per_item, count = _tally(plan, answers_by_cycle.get(cycle_id) or [])
             invited = respondents_by_cycle.get(cycle_id)
             if invited is not None:
                 count = max(count, invited)
             out[cycle_id] = _score(
                 plan,
-                flat,
+                per_item,
                 count,
                 agreed_by_cycle.get(cycle_id),
                 previous_by_cycle.get(cycle_id),
