@@ -114,6 +114,29 @@ def immediate(db: Database):
             raise
         else:
             db.conn.execute("COMMIT")
+    _committed(db)
+
+
+def write_one(db: Database, sql: str, params) -> list:
+    """Run one writing statement as a transaction of its own; return its rows.
+
+    For a write that needs no read first (an upsert with RETURNING): it
+    takes the same write lock as immediate() but holds it for one statement
+    instead of four (BEGIN, read, write, COMMIT), each of which hands the
+    GIL to another thread and must wait to take it back while every other
+    writer waits for the lock. Inside a transaction it simply runs there.
+    """
+    if db.conn.in_transaction:
+        return db.conn.execute(sql, params).fetchall()
+    with getattr(db, "write_lock", _NO_LOCK):
+        rows = db.conn.execute(sql, params).fetchall()
+    _committed(db)
+    return rows
+
+
+def _committed(db: Database) -> None:
+    # Checkpoint every CHECKPOINT_EVERY commits of this process, with the
+    # write lock already released.
     if next(_commits) % CHECKPOINT_EVERY == 0:
         try:
             db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -141,6 +141,33 @@ def test_stale_revision_is_refused_with_the_newer_answer(demo, db, client, auth)
     assert service.my_answers(db, cycle["id"], uid)[item]["value"] == "2"
 
 
+def test_save_revisions_unchanged_ahead_and_closed(demo, db, client, auth):
+    cycle = make_cycle(db)
+    auth.login(DEPUTY)
+    token = csrf_token(client, f"/cycles/{cycle['id']}/rate")
+    first, second = cycle["snapshot"].item_ids[:2]
+    # A client claiming a revision of an answer that was never saved is stale.
+    ahead = _save(client, cycle["id"], token, item_id=first, value="2", revision=3)
+    assert ahead.status_code == 409 and ahead.json["current"]["revision"] == 0
+    saved = _save(client, cycle["id"], token, item_id=first, value="2", comment="x")
+    assert saved.json["revision"] == 1
+    # The same answer again writes nothing and keeps its revision.
+    again = _save(
+        client, cycle["id"], token, item_id=first, value="2", comment="x", revision=1
+    )
+    assert again.status_code == 200 and again.json["revision"] == 1
+    changed = _save(
+        client, cycle["id"], token, item_id=first, value="2", comment="y", revision=1
+    )
+    assert changed.json["revision"] == 2
+    db.execute("UPDATE cycles SET state = 'moderation' WHERE id = ?", [cycle["id"]])
+    late = _save(client, cycle["id"], token, item_id=second, value="4")
+    assert late.status_code == 422 and "no longer open" in late.json["error"]
+    uid = user_id(db, DEPUTY)
+    answers = service.my_answers(db, cycle["id"], uid)
+    assert answers[first]["comment"] == "y" and second not in answers
+
+
 @pytest.mark.parametrize(
     "body,status,message",
     [
@@ -202,6 +229,31 @@ def test_non_respondent_and_missing_csrf_are_refused(demo, db, client, auth):
     )
     assert response.status_code == 400 and response.json["error"].startswith("csrf")
     assert db["responses"].count == 0
+
+
+def test_json_save_takes_its_token_from_the_header_only(demo, db, client, auth):
+    # A JSON body is not a form: a token inside it does not count, and a
+    # form-encoded post still needs its csrf_token field.
+    cycle = make_cycle(db)
+    auth.login(DEPUTY)
+    token = csrf_token(client, f"/cycles/{cycle['id']}/rate")
+    item_id = cycle["snapshot"].item_ids[0]
+    in_body = client.post(
+        f"/cycles/{cycle['id']}/answers",
+        data=json.dumps({"item_id": item_id, "value": "3", "csrf_token": token}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert in_body.status_code == 400 and in_body.json["error"].startswith("csrf")
+    wrong = _save(client, cycle["id"], token[:-2] + "xx", item_id=item_id, value="3")
+    assert wrong.status_code == 400 and wrong.json["error"].startswith("csrf")
+    as_form = client.post(
+        f"/cycles/{cycle['id']}/answers",
+        data={"item_id": item_id, "value": "3"},
+        headers={"Accept": "application/json"},
+    )
+    assert as_form.status_code == 400
+    assert db["responses"].count == 0
+    assert _save(client, cycle["id"], token, item_id=item_id, value="3").status_code == 200
 
 
 def test_signed_out_save_gets_json_401(demo, db, client):

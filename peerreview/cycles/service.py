@@ -9,7 +9,7 @@ import json
 import logging
 
 from .. import audit
-from ..db import immediate, now
+from ..db import immediate, now, write_one
 
 log = logging.getLogger(__name__)
 
@@ -369,6 +369,28 @@ def _clean(cycle: dict, item_id: str, value, comment, evidence):
     return value
 
 
+# One statement saves an answer: it writes only while the cycle is open, only
+# from the revision the respondent last saw (0: no answer yet), and only when
+# something changed. It returns the new revision, or nothing when it wrote
+# nothing; save_answer() then reads why.
+_SAVE = """
+INSERT INTO responses (cycle_id, respondent_id, item_id, value, comment, evidence,
+                       revision, updated_at)
+SELECT c.id, :user, :item, :value, :comment, :evidence, 1, :now FROM cycles c
+WHERE c.id = :cycle AND c.state = 'open' AND (:base = 0 OR EXISTS (
+    SELECT 1 FROM responses WHERE cycle_id = :cycle AND respondent_id = :user
+    AND item_id = :item))
+ON CONFLICT (cycle_id, respondent_id, item_id) DO UPDATE SET
+    value = excluded.value, comment = excluded.comment,
+    evidence = excluded.evidence, revision = responses.revision + 1,
+    updated_at = excluded.updated_at
+WHERE responses.revision = :base AND (responses.value IS NOT excluded.value
+    OR responses.comment IS NOT excluded.comment
+    OR responses.evidence IS NOT excluded.evidence)
+RETURNING revision, updated_at
+"""
+
+
 def save_answer(
     db,
     cycle: dict,
@@ -387,76 +409,46 @@ def save_answer(
     """
     check_can_answer(cycle, user_id)
     value = _clean(cycle, item_id, value, comment, evidence)
-    stamp = now()
-    with immediate(db):
-        # The cycle's state (a save racing the move to moderation) and the
-        # stored answer, read in one statement inside the write transaction.
-        found = db.execute(
-            "SELECT c.state, r.value, r.comment, r.evidence, r.revision, "
-            "r.updated_at FROM cycles c LEFT JOIN responses r ON r.cycle_id = c.id "
-            "AND r.respondent_id = ? AND r.item_id = ? WHERE c.id = ?",
-            [user_id, item_id, cycle["id"]],
-        ).fetchone()
-        if found is None or found[0] != "open":
-            raise CycleError(CLOSED_FOR_ANSWERS)
-        row = found[1:] if found[4] is not None else None
-        current_revision = row[3] if row else 0
-        if base_revision != current_revision:
-            raise StaleAnswer(
-                {
-                    "item_id": item_id,
-                    "value": row[0] if row else None,
-                    "comment": row[1] if row else "",
-                    "evidence": row[2] if row else "",
-                    "revision": current_revision,
-                    "updated_at": row[4] if row else None,
-                }
-            )
-        new = {
-            "value": value,
-            "comment": comment or "",
-            "evidence": evidence or "",
-        }
-        if row and (row[0], row[1], row[2]) == (
-            new["value"],
-            new["comment"],
-            new["evidence"],
-        ):
-            revision = current_revision  # nothing changed: no new revision
-        elif row:
-            revision = current_revision + 1
-            db.execute(
-                "UPDATE responses SET value = ?, comment = ?, evidence = ?, "
-                "revision = ?, updated_at = ? WHERE cycle_id = ? AND respondent_id = ? "
-                "AND item_id = ?",
-                [
-                    value,
-                    new["comment"],
-                    new["evidence"],
-                    revision,
-                    stamp,
-                    cycle["id"],
-                    user_id,
-                    item_id,
-                ],
-            )
-        else:
-            revision = 1
-            db.execute(
-                "INSERT INTO responses (cycle_id, respondent_id, item_id, value, "
-                "comment, evidence, revision, updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    cycle["id"],
-                    user_id,
-                    item_id,
-                    value,
-                    new["comment"],
-                    new["evidence"],
-                    revision,
-                    stamp,
-                ],
-            )
-    return {"item_id": item_id, **new, "revision": revision, "updated_at": stamp}
+    new = {"value": value, "comment": comment or "", "evidence": evidence or ""}
+    written = write_one(
+        db,
+        _SAVE,
+        {
+            **new,
+            "cycle": cycle["id"],
+            "user": user_id,
+            "item": item_id,
+            "base": base_revision,
+            "now": now(),
+        },
+    )
+    if written:
+        revision, stamp = written[0]
+        return {"item_id": item_id, **new, "revision": revision, "updated_at": stamp}
+    # Nothing written: the cycle has left "open" (a save racing the move to
+    # moderation), the answer has moved on (another tab), or it is unchanged.
+    found = db.execute(
+        "SELECT c.state, r.value, r.comment, r.evidence, r.revision, "
+        "r.updated_at FROM cycles c LEFT JOIN responses r ON r.cycle_id = c.id "
+        "AND r.respondent_id = ? AND r.item_id = ? WHERE c.id = ?",
+        [user_id, item_id, cycle["id"]],
+    ).fetchone()
+    if found is None or found[0] != "open":
+        raise CycleError(CLOSED_FOR_ANSWERS)
+    state, *row = found
+    current = {
+        "item_id": item_id,
+        "value": row[0],
+        "comment": row[1] or "",
+        "evidence": row[2] or "",
+        "revision": row[3] or 0,
+        "updated_at": row[4],
+    }
+    if current["revision"] != base_revision or (
+        (row[0], row[1], row[2]) != (new["value"], new["comment"], new["evidence"])
+    ):
+        raise StaleAnswer(current)
+    return current  # nothing changed: no new revision
 
 
 def submit(db, cycle: dict, user_id: int) -> None:
