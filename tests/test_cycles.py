@@ -253,7 +253,9 @@ def test_json_save_takes_its_token_from_the_header_only(demo, db, client, auth):
     )
     assert as_form.status_code == 400
     assert db["responses"].count == 0
-    assert _save(client, cycle["id"], token, item_id=item_id, value="3").status_code == 200
+    assert (
+        _save(client, cycle["id"], token, item_id=item_id, value="3").status_code == 200
+    )
 
 
 def test_signed_out_save_gets_json_401(demo, db, client):
