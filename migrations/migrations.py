@@ -420,3 +420,11 @@ def m003_peer_review(db):
         ["round_id", "school_id", "section_id", "self_value", "peer_value"]
     )
     db["peer_pairs"].create_index(["round_id", "item_id", "peer_value", "self_value"])
+
+
+@migrations()
+def m005_responses_counted_by_item(db):
+    # Scoring counts a cycle's answers per (item, value) in SQL
+    # (results.service.counted_answers); this index lets SQLite count them
+    # from the index alone, in order, without sorting.
+    db["responses"].create_index(["cycle_id", "item_id", "value", "respondent_id"])

@@ -7,7 +7,7 @@ source for the results page, the CSV and XLSX exports and the PDF reports.
 import string
 
 from ..cycles import service as cycles
-from ..scoring import score_cycle
+from ..scoring import group_counts, score_counts
 
 # An anonymous cycle never shows a group of fewer ratings than this.
 MIN_GROUP = 3
@@ -47,13 +47,31 @@ def previous_cycle(db, cycle: dict) -> dict | None:
     return rows[0] if rows else None
 
 
-def _answers(db, cycle_id: int) -> list[dict]:
-    return list(
-        db.query(
-            "SELECT respondent_id, item_id, value FROM responses WHERE cycle_id = ?",
-            [cycle_id],
+def counted_answers(db, cycle_ids) -> tuple[dict, dict]:
+    """Return (answers counted per item and value, respondents) by cycle.
+
+    The database does the counting, from an index that holds every column
+    it reads; ``score_counts`` takes both as they are. Respondents are the
+    people asked to rate: only they can answer, and a reviewer who has
+    rated is never withdrawn.
+    """
+    ids = list(cycle_ids)
+    marks = ",".join("?" * len(ids))
+    counts = group_counts(
+        db.execute(
+            "SELECT cycle_id, item_id, value, COUNT(*) FROM responses "
+            f"WHERE cycle_id IN ({marks}) GROUP BY cycle_id, item_id, value",
+            ids,
         )
     )
+    respondents = dict(
+        db.execute(
+            "SELECT cycle_id, COUNT(*) FROM cycle_respondents "
+            f"WHERE cycle_id IN ({marks}) GROUP BY cycle_id",
+            ids,
+        ).fetchall()
+    )
+    return counts, respondents
 
 
 def cycle_results(db, cycle: dict) -> dict:
@@ -87,13 +105,15 @@ def cycle_results(db, cycle: dict) -> dict:
             "snapshot": cycles.load_snapshot(db, prev["instrument_version_id"]).data,
             "agreed": cycles.agreed_scores(db, prev["id"]),
         }
-    result = score_cycle(
+    cid = cycle["id"]
+    counts, respondents = counted_answers(db, [cid])
+    result = score_counts(
         snap.data,
-        _answers(db, cycle["id"]),
-        agreed,
-        previous,
-        respondents=len(cycle["respondent_ids"]),
-    )
+        counts,
+        respondents,
+        {cid: agreed},
+        previous_by_cycle={cid: previous},
+    )[cid]
     # An agreed cycle always has agreed scores or deferrals for every item.
     result["provisional"] = not final
     change = result["change"] or {}

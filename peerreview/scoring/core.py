@@ -452,9 +452,19 @@ def _tally(plan, answers):
     # Counter and itemgetter do the per-answer work in C; Python then walks
     # only the distinct (item, value) pairs, about 100 per team.
     respondents = len(set(map(who, answers)))
+    return _per_item(plan, Counter(map(pair, answers)).items()), respondents
+
+
+def _per_item(plan, counted):
+    """Return a tuple of counts per slot for each item, in instrument order.
+
+    ``counted`` gives ((item_id, value), count) pairs, each pair once.
+    Answers to items outside the snapshot are checked against the scale,
+    then left out.
+    """
     flat = plan.zeros[:]
     index = plan.pair_index
-    for key, n in Counter(map(pair, answers)).items():
+    for key, n in counted:
         i = index.get(key)
         if i is None:
             if key[1] not in plan.scale.slot:
@@ -463,8 +473,7 @@ def _tally(plan, answers):
                 )
             continue
         flat[i] += n
-    # Cut into one tuple of counts per item.
-    return list(zip(*[iter(flat)] * plan.slots, strict=True)), respondents
+    return list(zip(*[iter(flat)] * plan.slots, strict=True))
 
 
 def _template(scale, item_id, key, at_or_below):
@@ -769,26 +778,72 @@ def score_many(
     An answer may be a mapping with "respondent_id", "item_id" and "value",
     a (respondent_id, item_id, value) row, or a row of ``SELECT cycle_id,
     respondent_id, item_id, value`` as ``group_rows`` leaves it.
+    ``respondents_by_cycle`` gives the number invited, where known.
     """
     plan = prepare(snapshot)
+    invited = respondents_by_cycle or {}
+
+    def tally(cycle_id):
+        per_item, count = _tally(plan, answers_by_cycle.get(cycle_id) or [])
+        return per_item, max(count, invited.get(cycle_id) or 0)
+
+    return _score_all(plan, answers_by_cycle, tally, agreed_by_cycle, previous_by_cycle)
+
+
+def score_counts(
+    snapshot,
+    counts_by_cycle,
+    respondents_by_cycle,
+    agreed_by_cycle,
+    *,
+    previous_by_cycle=None,
+):
+    """Return {cycle_id: score_cycle(...)} from answers already counted.
+
+    The same figures as ``score_many``, from what a database can count
+    instead of every answer: ``counts_by_cycle`` maps a cycle to its
+    ((item_id, value), count) pairs, as ``group_counts`` makes them from the
+    rows of SELECT cycle_id, item_id, value, COUNT(*) ... GROUP BY cycle_id,
+    item_id, value; ``respondents_by_cycle`` maps a cycle to the number of
+    people who answered anything (or were invited, if more).
+    """
+    plan = prepare(snapshot)
+
+    def tally(cycle_id):
+        counted = counts_by_cycle.get(cycle_id)
+        per_item = _per_item(plan, counted) if counted else plan.no_counts
+        return per_item, respondents_by_cycle.get(cycle_id) or 0
+
+    return _score_all(plan, counts_by_cycle, tally, agreed_by_cycle, previous_by_cycle)
+
+
+def _score_all(plan, given_by_cycle, tally, agreed_by_cycle, previous_by_cycle):
+    # Every cycle with answers or agreed scores, each tallied by tally(id).
     previous_by_cycle = previous_by_cycle or {}
-    respondents_by_cycle = respondents_by_cycle or {}
+    cycle_ids = list(given_by_cycle)
+    cycle_ids.extend(c for c in agreed_by_cycle if c not in given_by_cycle)
     out = {}
-    cycle_ids = list(answers_by_cycle)
-    cycle_ids.extend(c for c in agreed_by_cycle if c not in answers_by_cycle)
     with _collector_paused():
         for cycle_id in cycle_ids:
-            per_item, count = _tally(plan, answers_by_cycle.get(cycle_id) or [])
-            invited = respondents_by_cycle.get(cycle_id)
-            if invited is not None:
-                count = max(count, invited)
+            per_item, respondents = tally(cycle_id)
             out[cycle_id] = _score(
                 plan,
                 per_item,
-                count,
+                respondents,
                 agreed_by_cycle.get(cycle_id),
                 previous_by_cycle.get(cycle_id),
             )
+    return out
+
+
+def group_counts(rows):
+    """Group rows of (cycle_id, item_id, value, count) for ``score_counts``."""
+    out = {}
+    for cycle_id, item_id, value, n in rows:
+        found = out.get(cycle_id)
+        if found is None:
+            found = out[cycle_id] = []
+        found.append(((item_id, value), n))
     return out
 
 
