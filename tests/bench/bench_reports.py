@@ -158,6 +158,34 @@ def team_report_cycle(db, tag="t", seed=4, instrument=None) -> dict:
     return cycles.get_cycle(db, cid)
 
 
+PLAIN = (
+    "Leaders check that the school's work for disadvantaged pupils is consistent "
+    "across subjects, and what staff say and do, and what pupils report."
+)
+
+
+def plain_pages(count):
+    """A document of `count` pages, one short paragraph on each."""
+    return (
+        "<html lang='en'><body>"
+        + "".join(
+            f"<p style='break-after: page'>Page {n + 1}: {PLAIN}</p>"
+            for n in range(count)
+        )
+        + "</body></html>"
+    )
+
+
+def plain_table(rows):
+    """A document of one plain table of `rows` rows and four short cells."""
+    body = "".join(
+        f"<tr><td>{n}</td><td>Statement {n} about the school</td><td>3</td>"
+        "<td>Agree</td></tr>"
+        for n in range(1, rows + 1)
+    )
+    return f"<html lang='en'><body><table>{body}</table></body></html>"
+
+
 def team_report_case(db, app):
     cycle = team_report_cycle(db)
     with app.test_request_context():
@@ -253,6 +281,22 @@ def main():
         print(
             f"  one-page baseline median: {base:.3f} s; ratio {team / base:.1f}x (target <= 8x)"
         )
+        # What 8x leaves room for: the same renderer on pages of plain text,
+        # one short paragraph per page, and on one table of the item table's
+        # size (40 rows of four short cells), with nothing else.
+        floors = [
+            (f"{count} pages of one paragraph each", count, plain_pages(count))
+            for count in (2, 4, pages)
+        ]
+        floors.append(("one table of 40 rows x 4 short cells", None, plain_table(40)))
+        for label, count, plain in floors:
+            if count is not None:
+                assert len(render_document(plain).pages) == count
+            floor, _ = timed(lambda plain=plain: render_pdf(plain))
+            print(
+                f"  floor, {label}: {floor:.3f} s, "
+                f"{floor / base:.1f}x the one-page baseline"
+            )
         print(
             f"  peak Python allocations in one render: {py_peak / 2**20:.1f} MB; "
             f"process peak RSS: {rss:.0f} MB (target < 150 MB)"
