@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from peerreview.scoring import (
     effective_value,
-    group_counts,
     group_rows,
     rwg,
     score_counts,
@@ -289,7 +288,7 @@ def test_score_many_matches_plain_figures_for_many_teams(case, teams, data):
     answered = Counter(c for c, _ in {(c, r) for c, r, _, _ in rows})
     from_counts = score_counts(
         snap,
-        group_counts((c, i, v, n) for (c, i, v), n in counted.items()),
+        group_rows((c, i, v, n) for (c, i, v), n in counted.items()),
         answered,
         agreed_by_cycle,
     )

@@ -7,7 +7,7 @@ source for the results page, the CSV and XLSX exports and the PDF reports.
 import string
 
 from ..cycles import service as cycles
-from ..scoring import group_counts, score_counts
+from ..scoring import group_rows, score_counts
 
 # An anonymous cycle never shows a group of fewer ratings than this.
 MIN_GROUP = 3
@@ -57,7 +57,7 @@ def counted_answers(db, cycle_ids) -> tuple[dict, dict]:
     """
     ids = list(cycle_ids)
     marks = ",".join("?" * len(ids))
-    counts = group_counts(
+    counts = group_rows(
         db.execute(
             "SELECT cycle_id, item_id, value, COUNT(*) FROM responses "
             f"WHERE cycle_id IN ({marks}) GROUP BY cycle_id, item_id, value",

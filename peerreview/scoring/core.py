@@ -268,7 +268,10 @@ class _Plan:
         slots = self.slots = self.scale.points + 3
         by_slot = sorted(self.scale.slot.items(), key=itemgetter(1))
         pairs = [(p.id, code) for p in self.items for code, _ in by_slot]
-        self.pair_index = {key: i for i, key in enumerate(pairs)}
+        # {item id: {answer: position of its counter}}
+        self.slot_at = {}
+        for i, (item_id, code) in enumerate(pairs):
+            self.slot_at.setdefault(item_id, {})[code] = i
         self.zeros = [0] * len(pairs)
         self.no_counts = [(0,) * slots] * len(self.items)
         # Figures memoised per (counts, agreed code, deferred, reverse,
@@ -428,7 +431,8 @@ _BY_KEY = (
     itemgetter("respondent_id"),
     itemgetter("item_id", "value"),
 )
-_CYCLE = itemgetter(0)
+_CYCLE = _FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
 _BY_POSITION = {
     3: (itemgetter(0), itemgetter(1, 2)),
     4: (itemgetter(1), itemgetter(2, 3)),
@@ -452,28 +456,37 @@ def _tally(plan, answers):
     # Counter and itemgetter do the per-answer work in C; Python then walks
     # only the distinct (item, value) pairs, about 100 per team.
     respondents = len(set(map(who, answers)))
-    return _per_item(plan, Counter(map(pair, answers)).items()), respondents
+    counted = Counter(map(pair, answers))
+    pairs = counted.keys()
+    triples = zip(
+        map(_FIRST, pairs), map(_SECOND, pairs), counted.values(), strict=True
+    )
+    return _per_item(plan, triples), respondents
 
 
 def _per_item(plan, counted):
     """Return a tuple of counts per slot for each item, in instrument order.
 
-    ``counted`` gives ((item_id, value), count) pairs, each pair once.
-    Answers to items outside the snapshot are checked against the scale,
-    then left out.
+    ``counted`` gives (item_id, value, count) triples, each (item, value)
+    once. Answers to items outside the snapshot are checked against the
+    scale, then left out.
     """
     flat = plan.zeros[:]
-    index = plan.pair_index
-    for key, n in counted:
-        i = index.get(key)
+    slot_at = plan.slot_at
+    for item_id, value, n in counted:
+        i = slot_at.get(item_id, _NO_SLOTS).get(value)
         if i is None:
-            if key[1] not in plan.scale.slot:
+            if value not in plan.scale.slot:
                 raise ValueError(
-                    f"answer {key[1]!r} to item {key[0]!r} is not on the scale"
+                    f"answer {value!r} to item {item_id!r} is not on the scale"
                 )
             continue
         flat[i] += n
     return list(zip(*[iter(flat)] * plan.slots, strict=True))
+
+
+_NO_SLOTS = {}
+_COUNTED = itemgetter(1, 2, 3)
 
 
 def _template(scale, item_id, key, at_or_below):
@@ -801,17 +814,19 @@ def score_counts(
     """Return {cycle_id: score_cycle(...)} from answers already counted.
 
     The same figures as ``score_many``, from what a database can count
-    instead of every answer: ``counts_by_cycle`` maps a cycle to its
-    ((item_id, value), count) pairs, as ``group_counts`` makes them from the
-    rows of SELECT cycle_id, item_id, value, COUNT(*) ... GROUP BY cycle_id,
-    item_id, value; ``respondents_by_cycle`` maps a cycle to the number of
-    people who answered anything (or were invited, if more).
+    instead of every answer: ``counts_by_cycle`` maps a cycle to its rows
+    of SELECT cycle_id, item_id, value, COUNT(*) ... GROUP BY cycle_id,
+    item_id, value, as ``group_rows`` leaves them; ``respondents_by_cycle``
+    maps a cycle to the number of people who answered anything (or were
+    invited, if more).
     """
     plan = prepare(snapshot)
 
     def tally(cycle_id):
         counted = counts_by_cycle.get(cycle_id)
-        per_item = _per_item(plan, counted) if counted else plan.no_counts
+        per_item = (
+            _per_item(plan, map(_COUNTED, counted)) if counted else plan.no_counts
+        )
         return per_item, respondents_by_cycle.get(cycle_id) or 0
 
     return _score_all(plan, counts_by_cycle, tally, agreed_by_cycle, previous_by_cycle)
@@ -836,23 +851,14 @@ def _score_all(plan, given_by_cycle, tally, agreed_by_cycle, previous_by_cycle):
     return out
 
 
-def group_counts(rows):
-    """Group rows of (cycle_id, item_id, value, count) for ``score_counts``."""
-    out = {}
-    for cycle_id, item_id, value, n in rows:
-        found = out.get(cycle_id)
-        if found is None:
-            found = out[cycle_id] = []
-        found.append(((item_id, value), n))
-    return out
-
-
 def group_rows(rows):
-    """Group the rows of SELECT cycle_id, respondent_id, item_id, value by cycle.
+    """Group rows whose first column is the cycle id, by cycle.
 
-    The rows themselves are kept (no copy), ready for ``score_many``. Rows
-    need not be sorted, but runs of one cycle (as an index scan returns
-    them) are moved in one step.
+    The rows of SELECT cycle_id, respondent_id, item_id, value are then
+    ready for ``score_many``, and those of SELECT cycle_id, item_id, value,
+    COUNT(*) ... GROUP BY for ``score_counts``. The rows themselves are kept
+    (no copy). Rows need not be sorted, but runs of one cycle (as an index
+    scan returns them) are moved in one step.
     """
     out = {}
     get = out.get
