@@ -184,6 +184,18 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
+def iso_date(value) -> str | None:
+    """Return a date (a date, or ISO text) as the ISO text stored; None for none.
+
+    Raises ValueError when the text is not a real date.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return datetime.date.fromisoformat(str(value)).isoformat()
+
+
 db_cli = AppGroup("db", help="Manage the database.")
 
 

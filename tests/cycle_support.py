@@ -35,18 +35,23 @@ def make_cycle(db, team_id=1, state="open", anonymous=False, path=ASCL):
     cycle = service.get_cycle(db, cid)
     for step in service.STATES[1 : service.STATES.index(state) + 1]:
         if step == "agreed":
-            for item_id in cycle["snapshot"].item_ids:
-                service.record_agreed(
-                    db,
-                    cycle,
-                    item_id,
-                    value="3",
-                    rationale="",
-                    deferred=False,
-                    actor_id=lead,
-                )
+            agree_all(db, cycle, lead)
         service.transition(db, cycle, step, actor_id=lead)
     return service.get_cycle(db, cid)
+
+
+def agree_all(db, cycle, lead, value="3"):
+    """Record the same agreed score, with no rationale, for every item."""
+    for item_id in cycle["snapshot"].item_ids:
+        service.record_agreed(
+            db,
+            cycle,
+            item_id,
+            value=value,
+            rationale="",
+            deferred=False,
+            actor_id=lead,
+        )
 
 
 def answer_all(db, cycle, user_id, value="4"):

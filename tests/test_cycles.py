@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from cycle_support import answer_all, make_cycle, team_people
+from cycle_support import agree_all, answer_all, make_cycle, team_people
 from support import DEPUTY, HEAD, csrf_token, user_id
 
 from peerreview.cycles import service
@@ -35,16 +35,7 @@ def test_state_machine(demo, db, frm, to):
     cycle = make_cycle(db, state=frm)
     lead, _ = team_people(db)
     if (frm, to) == ("moderation", "agreed"):
-        for item_id in cycle["snapshot"].item_ids:
-            service.record_agreed(
-                db,
-                cycle,
-                item_id,
-                value="3",
-                rationale="",
-                deferred=False,
-                actor_id=lead,
-            )
+        agree_all(db, cycle, lead)
     if (frm, to) in LEGAL:
         service.transition(db, cycle, to, actor_id=lead, reason="Because")
         assert service.get_cycle(db, cycle["id"])["state"] == to

@@ -435,7 +435,7 @@ def save_answer(
     ).fetchone()
     if found is None or found[0] != "open":
         raise CycleError(CLOSED_FOR_ANSWERS)
-    state, *row = found
+    row = found[1:]
     current = {
         "item_id": item_id,
         "value": row[0],

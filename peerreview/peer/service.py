@@ -11,12 +11,11 @@ Gaps are signed self minus peer: a positive gap means the school rated
 itself higher than its reviewers did (over-rating), a negative one lower.
 """
 
-import datetime
 import logging
 
 from .. import audit
 from ..cycles import service as cycles
-from ..db import immediate, now
+from ..db import immediate, iso_date, now
 
 log = logging.getLogger(__name__)
 
@@ -210,13 +209,9 @@ def check_assignment(
 
 def _date(value, label):
     """Return a date (a date or ISO text) as ISO text, or None for none."""
-    if not value:
-        return None
-    if isinstance(value, datetime.date):
-        return value.isoformat()
     try:
-        return datetime.date.fromisoformat(value).isoformat()
-    except (TypeError, ValueError):
+        return iso_date(value)
+    except ValueError:
         raise PeerError(f"{label} must be a real date.") from None
 
 

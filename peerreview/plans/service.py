@@ -13,7 +13,7 @@ import logging
 
 from .. import audit
 from ..cycles import service as cycles
-from ..db import immediate, now
+from ..db import immediate, iso_date, now
 from ..organisations import service as orgs
 from ..peer import service as peer
 from ..results.service import cycle_results
@@ -209,12 +209,8 @@ def _check_plannable(cycle: dict) -> None:
 
 
 def _date(value, label: str) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.date):
-        return value.isoformat()
     try:
-        return datetime.date.fromisoformat(str(value)).isoformat()
+        return iso_date(value)
     except ValueError:
         raise PlanError(f"Enter the {label} as a real date.") from None
 

@@ -6,13 +6,8 @@ here carries that choice along. The PDF goes through the same queue and
 cache as the cycle reports.
 """
 
-import logging
-
 from flask import (
     Blueprint,
-    Response,
-    current_app,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -26,13 +21,18 @@ from ..organisations.views import load_partnership
 from ..partnership import comparison
 from ..partnership.views import heatmap_svg, view_data
 from ..plans.forms import EmptyForm
-from . import jobs
-from .cache import ReportCache, report_key
+from .cache import report_key
 from .content import PARTNERSHIP_TITLE, partnership_report_data
-from .views import PDF_STYLESHEET, preview_response
+from .views import (
+    PDF_STYLESHEET,
+    pdf_response,
+    preview_response,
+    queue_render,
+    report_cache,
+    state_json,
+)
 
 bp = Blueprint("partnership_reports", __name__)
-log = logging.getLogger(__name__)
 KIND = "partnership"
 
 
@@ -88,7 +88,7 @@ def _state(db, partnership, data) -> dict:
     if data["round"] is None:
         return {"state": "none", "message": "", "size": 0}
     key = _job(db, partnership, data)[0]
-    return ReportCache(jobs.cache_folder(current_app)).state(key)
+    return report_cache().state(key)
 
 
 def _filename(partnership, data) -> str:
@@ -133,11 +133,7 @@ def prepare(pid):
     if data["round"] is None:
         return redirect(url_for(".index", pid=pid))
     if EmptyForm().validate_on_submit():
-        key, html, title, author = _job(db, partnership, data)
-        state = jobs.request_render(
-            jobs.cache_folder(current_app), key, html, title, author
-        )
-        log.info("partnership report for %s: %s", pid, state["state"])
+        queue_render(_job(db, partnership, data), f"partnership report for {pid}")
     return redirect(url_for(".status", pid=pid, **_query(data)))
 
 
@@ -152,12 +148,7 @@ def status(pid):
     state = _state(db, partnership, data)
     download = url_for(".download", pid=pid, **q)
     if request.args.get("format") == "json":
-        return jsonify(
-            state=state["state"],
-            message=state["message"],
-            size=state["size"],
-            download=download if state["state"] == "ready" else None,
-        )
+        return state_json(state, download)
     return render_template(
         "reports/status.html",
         kind=KIND,
@@ -182,16 +173,7 @@ def download(pid):
     if data["round"] is None:
         return redirect(url_for(".index", pid=pid))
     key = _job(db, partnership, data)[0]
-    pdf = ReportCache(jobs.cache_folder(current_app)).get(key)
+    pdf = report_cache().get(key)
     if pdf is None:
         return redirect(url_for(".status", pid=pid, **_query(data)))
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="{_filename(partnership, data)}"'
-            ),
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return pdf_response(pdf, _filename(partnership, data))

@@ -87,7 +87,7 @@ def _filename(cycle, kind) -> str:
 def index(cid):
     """The reports of a cycle, each with its preview and PDF."""
     db, cycle = _load(cid)
-    cache = ReportCache(jobs.cache_folder(current_app))
+    cache = report_cache()
     states = {kind: cache.state(_job(db, cycle, kind)[0]) for kind in KINDS}
     return render_template(
         "reports/index.html", cycle=cycle, kinds=KINDS, states=states, form=EmptyForm()
@@ -127,17 +127,53 @@ def preview_response(html: str):
     return response
 
 
+# What the cycle reports and the partnership report share: queueing a
+# render, reading its state, and handing out the PDF.
+
+
+def queue_render(job, what: str) -> None:
+    """Queue a job of _job()'s shape, (key, html, title, author), for the worker."""
+    key, html, title, author = job
+    state = jobs.request_render(
+        jobs.cache_folder(current_app), key, html, title, author
+    )
+    log.info("%s: %s", what, state["state"])
+
+
+def report_cache() -> ReportCache:
+    """The app's cache of rendered reports and their render states."""
+    return ReportCache(jobs.cache_folder(current_app))
+
+
+def state_json(state: dict, download: str):
+    """A render's state for the status page's script."""
+    return jsonify(
+        state=state["state"],
+        message=state["message"],
+        size=state["size"],
+        download=download if state["state"] == "ready" else None,
+    )
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    """A rendered PDF as a private download."""
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 @bp.route("/cycles/<int:cid>/reports/<any(team, governors):kind>.pdf", methods=["POST"])
 @login_required
 def prepare(cid, kind):
     """Queue the PDF for the render worker; show its progress."""
     db, cycle = _load(cid)
     if EmptyForm().validate_on_submit():
-        key, html, title, author = _job(db, cycle, kind)
-        state = jobs.request_render(
-            jobs.cache_folder(current_app), key, html, title, author
-        )
-        log.info("report %s for cycle %s: %s", kind, cid, state["state"])
+        queue_render(_job(db, cycle, kind), f"report {kind} for cycle {cid}")
     return redirect(url_for("reports.status", cid=cid, kind=kind))
 
 
@@ -147,15 +183,10 @@ def status(cid, kind):
     """Where the PDF is: not prepared, queued, rendering, failed or ready."""
     db, cycle = _load(cid)
     key = _job(db, cycle, kind)[0]
-    state = ReportCache(jobs.cache_folder(current_app)).state(key)
+    state = report_cache().state(key)
     download = url_for("reports.download", cid=cid, kind=kind)
     if request.args.get("format") == "json":
-        return jsonify(
-            state=state["state"],
-            message=state["message"],
-            size=state["size"],
-            download=download if state["state"] == "ready" else None,
-        )
+        return state_json(state, download)
     return render_template(
         "reports/status.html",
         cycle=cycle,
@@ -173,14 +204,7 @@ def download(cid, kind):
     """The rendered PDF for the data as it is now; else back to its status."""
     db, cycle = _load(cid)
     key = _job(db, cycle, kind)[0]
-    pdf = ReportCache(jobs.cache_folder(current_app)).get(key)
+    pdf = report_cache().get(key)
     if pdf is None:
         return redirect(url_for("reports.status", cid=cid, kind=kind))
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(cycle, kind)}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return pdf_response(pdf, _filename(cycle, kind))
