@@ -65,3 +65,15 @@ def tagged_pdf(pdf: bytes, title: str, author: str):
     assert bool(root["/MarkInfo"]["/Marked"])
     assert "/StructTreeRoot" in root
     return reader
+
+
+def count_renders(monkeypatch) -> list:
+    """Count the report worker's PDF renders: the list grows by one each."""
+    from peerreview.reports import jobs
+
+    calls = []
+    real = jobs.render_pdf
+    monkeypatch.setattr(
+        jobs, "render_pdf", lambda html, **kw: calls.append(1) or real(html, **kw)
+    )
+    return calls

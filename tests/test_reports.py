@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 from pypdf import PdfReader
-from support import GOVERNOR, HEAD, tagged_pdf
+from support import GOVERNOR, HEAD, count_renders, tagged_pdf
 
 from peerreview import demo_cycles
 from peerreview.cycles import service as cycles
@@ -139,11 +139,7 @@ def test_demo_page_counts(demo_full, app):
 def test_cache_hit_and_fresh_render_after_a_change(
     demo_full, client, auth, monkeypatch
 ):
-    calls = []
-    real = jobs.render_pdf
-    monkeypatch.setattr(
-        jobs, "render_pdf", lambda html, **kw: calls.append(1) or real(html, **kw)
-    )
+    calls = count_renders(monkeypatch)
     first = _pdf(client, auth, "governors")
     again = _pdf(client, auth, "governors")
     assert calls == [1] and first == again

@@ -10,7 +10,14 @@ from html import unescape
 
 import pytest
 from pypdf import PdfReader
-from support import CLUSTER_LEAD, DEPUTY, GOVERNOR, TRUST_LEAD, tagged_pdf
+from support import (
+    CLUSTER_LEAD,
+    DEPUTY,
+    GOVERNOR,
+    TRUST_LEAD,
+    count_renders,
+    tagged_pdf,
+)
 from test_reports_fetcher import _embedded, _hostile, server  # noqa: F401
 from weasyprint import HTML
 
@@ -18,7 +25,6 @@ from peerreview.cycles import service as cycles
 from peerreview.organisations.views import load_partnership
 from peerreview.partnership import comparison
 from peerreview.partnership.views import view_data
-from peerreview.reports import jobs
 from peerreview.reports.partnership_views import build_html
 from peerreview.reports.render import (
     BASE_URL,
@@ -172,11 +178,7 @@ def test_others_get_404_on_page_preview_and_pdf(demo_full, client, auth, who):
 def test_cache_hit_and_fresh_render_after_a_change(
     demo_full, client, auth, monkeypatch
 ):
-    calls = []
-    real = jobs.render_pdf
-    monkeypatch.setattr(
-        jobs, "render_pdf", lambda html, **kw: calls.append(1) or real(html, **kw)
-    )
+    calls = count_renders(monkeypatch)
     first = _pdf(client, auth)
     again = _pdf(client, auth)
     assert calls == [1] and first == again

@@ -8,6 +8,7 @@ cache as the cycle reports.
 
 from flask import (
     Blueprint,
+    abort,
     redirect,
     render_template,
     request,
@@ -34,6 +35,14 @@ from .views import (
 
 bp = Blueprint("partnership_reports", __name__)
 KIND = "partnership"
+
+
+def _load_round(pid):
+    """_load(), for the routes that need a round chosen: else back to the page."""
+    loaded = _load(pid)
+    if loaded[3]["round"] is None:
+        abort(redirect(url_for(".index", pid=pid)))
+    return loaded
 
 
 def _load(pid):
@@ -118,9 +127,7 @@ def index(pid):
 @login_required
 def preview(pid):
     """The report as HTML, with the print stylesheet (the PDF's exact source)."""
-    db, partnership, _form, data, _ok = _load(pid)
-    if data["round"] is None:
-        return redirect(url_for(".index", pid=pid))
+    db, partnership, _form, data, _ok = _load_round(pid)
     stylesheet = url_for("static", filename=PDF_STYLESHEET)
     return preview_response(build_html(db, partnership, data, stylesheet=stylesheet))
 
@@ -129,9 +136,7 @@ def preview(pid):
 @login_required
 def prepare(pid):
     """Queue the PDF for the render worker; show its progress."""
-    db, partnership, _form, data, _ok = _load(pid)
-    if data["round"] is None:
-        return redirect(url_for(".index", pid=pid))
+    db, partnership, _form, data, _ok = _load_round(pid)
     if EmptyForm().validate_on_submit():
         queue_render(_job(db, partnership, data), f"partnership report for {pid}")
     return redirect(url_for(".status", pid=pid, **_query(data)))
@@ -141,9 +146,7 @@ def prepare(pid):
 @login_required
 def status(pid):
     """Where the PDF is: not prepared, queued, rendering, failed or ready."""
-    db, partnership, _form, data, _ok = _load(pid)
-    if data["round"] is None:
-        return redirect(url_for(".index", pid=pid))
+    db, partnership, _form, data, _ok = _load_round(pid)
     q = _query(data)
     state = _state(db, partnership, data)
     download = url_for(".download", pid=pid, **q)
@@ -169,9 +172,7 @@ def status(pid):
 @login_required
 def download(pid):
     """The rendered PDF for the data as it is now; else back to its status."""
-    db, partnership, _form, data, _ok = _load(pid)
-    if data["round"] is None:
-        return redirect(url_for(".index", pid=pid))
+    db, partnership, _form, data, _ok = _load_round(pid)
     key = _job(db, partnership, data)[0]
     pdf = report_cache().get(key)
     if pdf is None:
