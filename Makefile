@@ -17,12 +17,13 @@ run: setup
 	$(BIN)/flask db migrate
 	$(BIN)/flask demo load --if-empty
 	@echo "peerreview is at http://127.0.0.1:5000 (Ctrl-C stops it)"
-	@# Web: gthread, 2 processes (one per core) x 4 threads with keep-alive,
-	@# chosen over 4 sync workers by tests/bench/bench_saves.py.
+	@# Web: 2 processes (one per core) of peerreview.serving.Worker, gthread
+	@# with keep-alive and 4 threads, answering requests that have fully
+	@# arrived on its event loop (chosen by tests/bench/bench_saves.py).
 	@# The report render worker runs beside the web workers, stopped with them.
 	$(BIN)/huey_consumer peerreview.reports.jobs.huey --workers 2 --worker-type process --delay 0.1 --max-delay 0.5 & \
 	  consumer=$$!; trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/gunicorn --worker-class gthread --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	  $(BIN)/gunicorn --worker-class peerreview.serving.Worker --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
 setup: system $(VENV)/.installed
 

@@ -30,13 +30,13 @@ fraction of what a Python generator does, which on a 2-core machine would
 otherwise take CPU from the server it measures; `--generator python` uses the
 asyncio client below instead. Each line says how much CPU the generator used.
 
-Server choice for this 2-core machine (also `make run`): gthread workers, two
-processes (one per core) with four threads each. Sync workers close the
-connection after every response (no keep-alive) and block a whole process on
-each slow client; threads overlap the I/O and the waits for the write lock
-while two processes use both cores. Against 2x2, 3x1, 4x1 and 4x2 (`--gunicorn`)
-no layout did measurably better for saves or the bare route on a shared
-machine, and 2x4 spent the least server CPU per save.
+Server choice for this 2-core machine (also `make run`): two processes (one
+per core) of peerreview.serving.Worker, gunicorn's gthread worker with its
+pool of four threads, changed to answer a request that has fully arrived on
+its event loop's own thread instead of handing it to the pool and back.
+`--gunicorn "--worker-class gthread --workers 2 --threads 4"` measures plain
+gthread in the same way: on this machine its hand-over cost a save as much
+as the save's own work (see the README's benchmark table).
 Prints figures; asserts nothing.
 """
 
@@ -60,7 +60,14 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
 PASSWORD = "peerreview-demo"
-GUNICORN_ARGS = ["--worker-class", "gthread", "--workers", "2", "--threads", "4"]
+GUNICORN_ARGS = [
+    "--worker-class",
+    "peerreview.serving.Worker",
+    "--workers",
+    "2",
+    "--threads",
+    "4",
+]
 _CSRF = re.compile(r'data-csrf="([^"]+)"')
 _FORM_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
