@@ -18,8 +18,8 @@ run: setup
 	$(BIN)/flask demo load --if-empty
 	@echo "peerreview is at http://127.0.0.1:5000 (Ctrl-C stops it)"
 	@# Web: 2 processes (one per core) of peerreview.serving.Worker, gthread
-	@# with keep-alive and 4 threads, answering requests that have fully
-	@# arrived on its event loop (chosen by tests/bench/bench_saves.py).
+	@# with keep-alive and 4 threads, answering JSON requests that have fully
+	@# arrived (the autosave) on its event loop (tests/bench/bench_saves.py).
 	@# The report render worker runs beside the web workers, stopped with them.
 	$(BIN)/huey_consumer peerreview.reports.jobs.huey --workers 2 --worker-type process --delay 0.1 --max-delay 0.5 & \
 	  consumer=$$!; trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \

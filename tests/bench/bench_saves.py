@@ -32,8 +32,9 @@ asyncio client below instead. Each line says how much CPU the generator used.
 
 Server choice for this 2-core machine (also `make run`): two processes (one
 per core) of peerreview.serving.Worker, gunicorn's gthread worker with its
-pool of four threads, changed to answer a request that has fully arrived on
-its event loop's own thread instead of handing it to the pool and back.
+pool of four threads, changed to answer a JSON request that has fully
+arrived (the autosave, and the bare route's identical requests) on its event
+loop's own thread instead of handing it to the pool and back.
 `--gunicorn "--worker-class gthread --workers 2 --threads 4"` measures plain
 gthread in the same way. Interleaved runs on 2026-11-23: plain gthread
 answered 1,400-1,580 saves/s with p95 60-66 ms and 0.55-0.58 ms of server
