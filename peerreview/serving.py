@@ -18,7 +18,9 @@ things:
   Every other request, and a JSON one that has not fully arrived (a slow
   client), goes to a pool thread as before: pages, uploads and downloads,
   whose answers a slow client may take a long time to read, never hold up
-  the loop.
+  the loop. The loop answers one request at a time, so a JSON endpoint that
+  is slow or answers at length must not be added without changing
+  _answer_here() to send it to the pool.
 - A new connection waits in the loop until it sends something, instead of
   in a pool thread, so a client that connects and says nothing holds no
   thread at all.
