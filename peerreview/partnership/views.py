@@ -177,16 +177,23 @@ def trend_rows_html(d: dict) -> Markup:
     return Markup("".join(out))
 
 
-@bp.route("/partnerships/<int:pid>/comparison")
-@login_required
-def page(pid):
-    """Compare agreed self and peer scores across the partnership's schools."""
+def load_comparison(pid):
+    """Load a partnership for its comparison (the route's one permission check),
+    and the comparison the query string asks for."""
     db = get_db()
     partnership = load_partnership(db, pid)
     perm.require(
         perm.can_view_partnership_comparison(current_user, partnership), hide=True
     )
     form, data, ok = view_data(db, pid)
+    return db, partnership, form, data, ok
+
+
+@bp.route("/partnerships/<int:pid>/comparison")
+@login_required
+def page(pid):
+    """Compare agreed self and peer scores across the partnership's schools."""
+    db, partnership, form, data, ok = load_comparison(pid)
     return render_template(
         "partnership/comparison.html",
         partnership=partnership,
@@ -200,12 +207,7 @@ def page(pid):
 
 
 def _export(pid, kind):
-    db = get_db()
-    partnership = load_partnership(db, pid)
-    perm.require(
-        perm.can_view_partnership_comparison(current_user, partnership), hide=True
-    )
-    form, data, ok = view_data(db, pid)
+    db, partnership, form, data, ok = load_comparison(pid)
     if not ok:
         messages = "; ".join(m for ms in form.errors.values() for m in ms)
         return Response(messages, status=400, mimetype="text/plain")

@@ -14,13 +14,10 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from .. import permissions as perm
-from ..db import get_db
-from ..organisations.views import load_partnership
 from ..partnership import comparison
-from ..partnership.views import heatmap_svg, view_data
+from ..partnership.views import heatmap_svg, load_comparison
 from ..plans.forms import EmptyForm
 from .cache import report_key
 from .content import PARTNERSHIP_TITLE, partnership_report_data
@@ -38,21 +35,11 @@ KIND = "partnership"
 
 
 def _load_round(pid):
-    """_load(), for the routes that need a round chosen: else back to the page."""
-    loaded = _load(pid)
+    """load_comparison(), for the routes that need a round chosen: else back to the page."""
+    loaded = load_comparison(pid)
     if loaded[3]["round"] is None:
         abort(redirect(url_for(".index", pid=pid)))
     return loaded
-
-
-def _load(pid):
-    db = get_db()
-    partnership = load_partnership(db, pid)
-    perm.require(
-        perm.can_view_partnership_comparison(current_user, partnership), hide=True
-    )
-    form, data, ok = view_data(db, pid)
-    return db, partnership, form, data, ok
 
 
 def _query(data) -> dict:
@@ -112,7 +99,7 @@ def _filename(partnership, data) -> str:
 @login_required
 def index(pid):
     """Choose the round and measure; preview the report or prepare its PDF."""
-    db, partnership, form, data, ok = _load(pid)
+    db, partnership, form, data, ok = load_comparison(pid)
     return render_template(
         "reports/partnership_index.html",
         partnership=partnership,
