@@ -77,3 +77,14 @@ def count_renders(monkeypatch) -> list:
         jobs, "render_pdf", lambda html, **kw: calls.append(1) or real(html, **kw)
     )
     return calls
+
+
+def ready_pdf(client, status_url: str) -> bytes:
+    """Check a report's status JSON says ready, download the PDF it names, return it."""
+    status = client.get(status_url).get_json()
+    assert status["state"] == "ready", status
+    download = client.get(status["download"])
+    assert download.status_code == 200
+    assert download.mimetype == "application/pdf"
+    assert download.data.startswith(b"%PDF-")
+    return download.data

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 from pypdf import PdfReader
-from support import GOVERNOR, HEAD, count_renders, tagged_pdf
+from support import GOVERNOR, HEAD, count_renders, ready_pdf, tagged_pdf
 
 from peerreview import demo_cycles
 from peerreview.cycles import service as cycles
@@ -30,13 +30,7 @@ def _pdf(client, auth, kind, cid=2):
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/cycles/{cid}/reports/{kind}/status")
-    status = client.get(f"/cycles/{cid}/reports/{kind}/status?format=json").get_json()
-    assert status["state"] == "ready", status
-    download = client.get(status["download"])
-    assert download.status_code == 200
-    assert download.mimetype == "application/pdf"
-    assert download.data.startswith(b"%PDF-")
-    return download.data
+    return ready_pdf(client, f"/cycles/{cid}/reports/{kind}/status?format=json")
 
 
 def test_team_report_says_what_it_should(demo_full, client, auth):

@@ -16,6 +16,7 @@ from support import (
     GOVERNOR,
     TRUST_LEAD,
     count_renders,
+    ready_pdf,
     tagged_pdf,
 )
 from test_reports_fetcher import _embedded, _hostile, server  # noqa: F401
@@ -48,13 +49,7 @@ def _pdf(client, auth, query="round=1"):
     response = auth.post(f"{BASE}/partnership.pdf?{query}", page=f"{BASE}?{query}")
     assert response.status_code == 302
     assert f"{BASE}/partnership/status?" in response.headers["Location"]
-    status = client.get(response.headers["Location"] + "&format=json").get_json()
-    assert status["state"] == "ready", status
-    download = client.get(status["download"])
-    assert download.status_code == 200
-    assert download.mimetype == "application/pdf"
-    assert download.data.startswith(b"%PDF-")
-    return download.data
+    return ready_pdf(client, response.headers["Location"] + "&format=json")
 
 
 def _html(app, db, query="round=1"):
