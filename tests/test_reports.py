@@ -7,9 +7,9 @@ import pytest
 from pypdf import PdfReader
 from support import GOVERNOR, HEAD, count_renders, ready_pdf, tagged_pdf
 
-from peerreview import demo_cycles
 from peerreview.cycles import service as cycles
 from peerreview.db import ROOT
+from peerreview.demo import cycles as demo_cycles
 from peerreview.instruments import Library
 from peerreview.plans import service as plans
 from peerreview.reports import jobs

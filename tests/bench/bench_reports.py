@@ -29,9 +29,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from peerreview import create_app, demo, demo_cycles  # noqa: E402
+from peerreview import create_app, demo  # noqa: E402
 from peerreview.cycles import service as cycles  # noqa: E402
 from peerreview.db import connect, migrate  # noqa: E402
+from peerreview.demo import cycles as demo_cycles  # noqa: E402
 from peerreview.instruments import Library  # noqa: E402
 from peerreview.instruments.loader import parse_text  # noqa: E402
 from peerreview.plans import service as plans  # noqa: E402

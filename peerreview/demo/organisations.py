@@ -1,20 +1,9 @@
-"""Demo data: a multi-academy trust, a local cluster, teams, leads and governors."""
+"""Demo organisations: a multi-academy trust, a local cluster, teams, leads and governors."""
 
-import logging
-
-import click
-from flask import current_app
-from flask.cli import AppGroup
-
-from . import demo_cycles
-from .accounts import service as accounts
-from .catalogue import library as app_library
-from .db import ROOT, connect, immediate
-from .instruments import Library
-from .organisations import service as orgs
-from .peer import demo as peer_demo
-from .plans import demo as plans_demo
-from .security import hash_password
+from ..accounts import service as accounts
+from ..db import immediate
+from ..organisations import service as orgs
+from ..security import hash_password
 
 DEMO_PASSWORD = "peerreview-demo"
 
@@ -127,20 +116,6 @@ def _slug(name: str) -> str:
     return "".join(c for c in name.lower().replace("school", "") if c.isalnum())[:20]
 
 
-def is_empty(db) -> bool:
-    """Tell whether the database has no accounts yet."""
-    return db["users"].count == 0
-
-
-def load(db, library=None) -> None:
-    """Create the demo organisations, people and cycles."""
-    load_organisations(db)
-    library = library or Library(ROOT / "instruments")
-    demo_cycles.load(db, library)
-    peer_demo.load(db, library)
-    plans_demo.load(db)
-
-
 def load_organisations(db) -> None:
     """Create the demo partnerships, schools, teams and people."""
     pw = hash_password(DEMO_PASSWORD)
@@ -220,58 +195,3 @@ def load_organisations(db) -> None:
     )
     member = person("member@northfieldtrust.example.org")
     accounts.grant_role(db, member, "governor", "partnership", trust, actor_id=admin)
-
-
-demo_cli = AppGroup("demo", help="Demo data.")
-
-
-@demo_cli.command("load")
-@click.option(
-    "--if-empty", is_flag=True, help="Do nothing when there are accounts already."
-)
-def load_command(if_empty):
-    """Load the demo data and print the demo sign-ins."""
-    db = connect(current_app.config["DATABASE"])
-    # One audit line per demo row would bury the sign-ins printed below.
-    logging.getLogger("peerreview.audit").setLevel(logging.WARNING)
-    if not is_empty(db):
-        if if_empty:
-            click.echo("The database already has data; demo data not loaded.")
-            print_signins(db)
-            return
-        raise click.ClickException("The database is not empty; demo data not loaded.")
-    load(db, app_library())
-    click.echo("Demo data loaded.")
-    print_signins(db)
-
-
-def print_signins(db):
-    """Print the demo accounts a visitor can sign in with."""
-    if not db.execute(
-        "SELECT 1 FROM users WHERE email = 'admin@peerreview.example.org'"
-    ).fetchone():
-        return
-    click.echo(f"\nDemo sign-ins (password for every demo account: {DEMO_PASSWORD}):")
-    rows = [
-        ("Platform admin", "admin@peerreview.example.org"),
-        (
-            "Headteacher, Northfield Primary School",
-            "headteacher@northfieldprimary.example.org",
-        ),
-        (
-            "Deputy headteacher, Northfield Primary School",
-            "deputy.headteacher@northfieldprimary.example.org",
-        ),
-        ("Chair of the trust board", "chair@northfieldtrust.example.org"),
-        (
-            "Partnership lead, Northfield Learning Trust",
-            "director@northfieldtrust.example.org",
-        ),
-        ("Partnership lead, Lune Valley Cluster", "lead@lunevalley.example.org"),
-        (
-            "Governor, Northfield Primary School",
-            "governor@northfieldprimary.example.org",
-        ),
-    ]
-    for who, email in rows:
-        click.echo(f"  {who:48} {email}")

@@ -2,8 +2,8 @@
 
 import random
 
-from .cycles import service as cycles
-from .instruments import Instrument
+from ..cycles import service as cycles
+from ..instruments import Instrument
 
 # How strong each demo school is on the whole (added to a rater's view).
 SCHOOL_BIAS = {1: 0.6, 2: -0.4, 3: 0.2, 4: -0.8, 5: 0.4, 6: -0.2, 7: 0.0}

@@ -1,7 +1,7 @@
 """Demo action plans: last year's plan (carried into this year's results) and this year's."""
 
 from ..cycles import service as cycles
-from . import service
+from ..plans import service
 
 # What the Northfield team wrote for each action, by the item it addresses;
 # GENERIC covers any other item the demo's scores happen to propose.

@@ -9,7 +9,7 @@ Moorside rates itself below, the others are close, with real item gaps.
 import random
 
 from ..cycles import service as cycles
-from . import service
+from ..peer import service
 
 TRUST = "Northfield Learning Trust"
 # How far a school's own agreed scores sit above the reviewers' (by URN), in
