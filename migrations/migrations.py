@@ -428,3 +428,41 @@ def m005_responses_counted_by_item(db):
     # (results.service.counted_answers); this index lets SQLite count them
     # from the index alone, in order, without sorting.
     db["responses"].create_index(["cycle_id", "item_id", "value", "respondent_id"])
+
+
+@migrations()
+def m006_respondent_letters(db):
+    # The letter each respondent has in an anonymous cycle: shuffled at random
+    # once per cycle and kept, so it follows neither account order nor the
+    # order of answers (peerreview.cycles.moderation.letters). Cycles that
+    # already reached moderation get theirs now.
+    import random
+
+    db["respondent_letters"].create(
+        {"cycle_id": int, "user_id": int, "letter": str},
+        pk=("cycle_id", "user_id"),
+        not_null={"letter"},
+        foreign_keys=[("cycle_id", "cycles", "id"), ("user_id", "users", "id")],
+    )
+    db["respondent_letters"].create_index(["cycle_id", "letter"], unique=True)
+    shuffle = random.SystemRandom().shuffle
+    people: dict[int, set] = {}
+    for cycle_id, user_id in db.execute(
+        "SELECT cycle_id, user_id FROM cycle_respondents UNION "
+        "SELECT DISTINCT cycle_id, respondent_id FROM responses"
+    ).fetchall():
+        people.setdefault(cycle_id, set()).add(user_id)
+    rows = []
+    for cycle_id, users in people.items():
+        order = sorted(users)
+        shuffle(order)
+        rows.extend(
+            {"cycle_id": cycle_id, "user_id": uid, "letter": _m006_letter(n)}
+            for n, uid in enumerate(order)
+        )
+    db["respondent_letters"].insert_all(rows)
+
+
+def _m006_letter(n: int) -> str:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]

@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..anonymity import MIN_GROUP
 from ..formtools import options
 from .service import MAX_TEXT, SPECIAL
 
@@ -135,12 +136,22 @@ class OpenCycleForm(FlaskForm):
             [("named", "With names"), ("anonymous", "Anonymously, as letters")]
         ),
         default="anonymous",
+        description=(
+            f"An anonymous cycle needs at least {MIN_GROUP} people to rate. "
+            "Everyone asked sees which kind it is before they rate."
+        ),
         validators=[DataRequired("Choose how individual ratings are shown")],
     )
 
     def validate_respondents(self, field):
         if not field.data:
             raise ValidationError("Choose at least one person to rate")
+        if self.anonymous.data == "anonymous" and len(field.data) < MIN_GROUP:
+            raise ValidationError(
+                f"Choose at least {MIN_GROUP} people to rate an anonymous cycle "
+                "(with fewer, each could work out the others' ratings), or make "
+                "it a named cycle"
+            )
 
 
 class StateForm(FlaskForm):

@@ -7,11 +7,13 @@ cycles use the same functions: only who the respondents are differs.
 import datetime
 import json
 import logging
+import random
 
-from .. import audit
+from .. import anonymity, audit
 from ..db import immediate, now, write_one
 
 log = logging.getLogger(__name__)
+_shuffle = random.SystemRandom().shuffle
 
 STATES = ("draft", "open", "moderation", "agreed", "closed")
 STATE_LABELS = {
@@ -30,6 +32,11 @@ FORWARD = {
 }
 # Reopening goes back one step and needs a reason.
 BACKWARD = {("moderation", "open"), ("agreed", "moderation"), ("closed", "agreed")}
+ANONYMOUS_TOO_FEW = (
+    f"An anonymous cycle needs at least {anonymity.MIN_GROUP} people to rate: "
+    "with fewer, each could work out the others' ratings. Choose more people, "
+    "or make it a named cycle."
+)
 SPECIAL = {"na": "Not applicable", "ne": "No evidence yet"}
 MAX_TEXT = 4000
 
@@ -156,6 +163,8 @@ def create_cycle(
     respondent_ids = sorted(set(respondent_ids))
     if not respondent_ids:
         raise CycleError("Choose at least one respondent.")
+    if anonymous and len(respondent_ids) < anonymity.MIN_GROUP:
+        raise CycleError(ANONYMOUS_TOO_FEW)
     with immediate(db):
         version_id = snapshot_version(db, instrument)
         cycle_id = (
@@ -181,6 +190,7 @@ def create_cycle(
         db["cycle_respondents"].insert_all(
             {"cycle_id": cycle_id, "user_id": uid} for uid in respondent_ids
         )
+        assign_letters(db, cycle_id, respondent_ids)
         audit.record(
             db,
             actor_id,
@@ -192,6 +202,43 @@ def create_cycle(
             respondents=respondent_ids,
         )
     return cycle_id
+
+
+def _letter(n: int) -> str:
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
+
+
+def assign_letters(db, cycle_id: int, user_ids) -> None:
+    """Give each new respondent of a cycle a random letter not yet taken.
+
+    Called inside the transaction that adds respondents. Letters are drawn
+    at random, so they follow neither account nor answer order; once given,
+    a letter is kept for the life of the cycle.
+    """
+    taken = {
+        uid: letter
+        for uid, letter in db.execute(
+            "SELECT user_id, letter FROM respondent_letters WHERE cycle_id = ?",
+            [cycle_id],
+        ).fetchall()
+    }
+    new = [uid for uid in sorted(set(user_ids)) if uid not in taken]
+    if not new:
+        return
+    used = set(taken.values())
+    size = len(taken) + len(new)
+    free = [letter for n in range(size) if (letter := _letter(n)) not in used]
+    while len(free) < len(new):
+        size += 1
+        if _letter(size - 1) not in used:
+            free.append(_letter(size - 1))
+    _shuffle(new)
+    _shuffle(free)
+    db["respondent_letters"].insert_all(
+        {"cycle_id": cycle_id, "user_id": uid, "letter": letter}
+        for uid, letter in zip(new, free, strict=False)
+    )
 
 
 def get_cycle(db, cycle_id: int) -> dict | None:

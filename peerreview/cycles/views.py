@@ -1,7 +1,6 @@
 """Pages for cycles: opening, rating with autosave, moderation."""
 
 import logging
-import string
 
 from flask import (
     Blueprint,
@@ -16,14 +15,13 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import audit, catalogue
+from .. import anonymity, audit, catalogue
 from .. import permissions as perm
 from ..db import get_db
 from ..formtools import options
 from ..organisations import service as orgs
 from ..organisations.views import load_team
-from ..scoring import score_item
-from . import service
+from . import moderation, service
 from .forms import AgreeForm, OpenCycleForm, StateForm, answer_choices, section_form
 
 bp = Blueprint("cycles", __name__)
@@ -291,59 +289,6 @@ def submit(cid):
     return redirect(url_for("main.home"))
 
 
-def moderation_items(db, cycle) -> list[dict]:
-    """Return items in order of disagreement, with ratings shown as the cycle chose."""
-    snap = cycle["snapshot"]
-    answers = service.all_answers(db, cycle)
-    agreed = service.agreed_scores(db, cycle["id"])
-    history = service.agreed_history(db, cycle["id"])
-    people = sorted({a["respondent_id"] for a in answers} | cycle["respondent_ids"])
-    letters = {uid: _letter(n) for n, uid in enumerate(people)}
-    by_item: dict[str, list] = {i: [] for i in snap.item_ids}
-    for a in answers:
-        if a["item_id"] in by_item:
-            by_item[a["item_id"]].append(a)
-    items = []
-    for position, item_id in enumerate(snap.item_ids):
-        item = snap.items[item_id]
-        rows = by_item[item_id]
-        figures = score_item(item, snap.scale, [r["value"] for r in rows])
-        who = [
-            {
-                "who": letters[r["respondent_id"]]
-                if cycle["anonymous"]
-                else r["respondent_name"],
-                "label": snap.label(r["value"]) if r["value"] else "Not answered",
-                "comment": r["comment"],
-                "evidence": r["evidence"],
-            }
-            for r in sorted(rows, key=lambda r: letters[r["respondent_id"]])
-        ]
-        items.append(
-            {
-                "item": item,
-                "position": position,
-                "figures": figures,
-                "ratings": who,
-                "agreed": agreed.get(item_id),
-                "history": history.get(item_id, []),
-            }
-        )
-    items.sort(
-        key=lambda x: (
-            -(x["figures"]["range"] or 0),
-            -(x["figures"]["sd"] or 0),
-            x["position"],
-        )
-    )
-    return items
-
-
-def _letter(n: int) -> str:
-    letters = string.ascii_uppercase
-    return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
-
-
 @bp.route("/cycles/<int:cid>/moderate")
 @login_required
 def moderate(cid):
@@ -356,7 +301,10 @@ def moderate(cid):
     return render_template(
         "cycles/moderate.html",
         cycle=cycle,
-        items=moderation_items(db, cycle),
+        items=moderation.moderation_items(
+            db, cycle, anonymity.viewer_of(current_user, cycle)
+        ),
+        min_group=anonymity.MIN_GROUP,
         leading=leading and cycle["state"] == "moderation",
         choices=choices,
         scale=cycle["snapshot"].scale,

@@ -13,7 +13,7 @@ itself higher than its reviewers did (over-rating), a negative one lower.
 
 import logging
 
-from .. import audit
+from .. import anonymity, audit
 from ..cycles import service as cycles
 from ..db import immediate, iso_date, now
 
@@ -585,18 +585,35 @@ def calibration(rows) -> dict:
     return {"mean": sum(gaps) / len(gaps), "n": len(gaps)}
 
 
-def reviewers_evidence(db, cycle_id: int) -> dict[str, list[str]]:
-    """Return the reviewers' evidence notes per item, without names, once each."""
+def reviewers_evidence(db, cycle: dict) -> dict[str, list[str]]:
+    """Return the reviewers' evidence notes per item, without names, once each.
+
+    The host sees them only where ``anonymity`` lets a reader outside the
+    review see notes: where enough reviewers answered the item.
+    """
+    answered = dict(
+        db.execute(
+            "SELECT item_id, count(*) FROM responses WHERE cycle_id = ? "
+            "AND value IS NOT NULL GROUP BY item_id",
+            [cycle["id"]],
+        ).fetchall()
+    )
     notes: dict[str, list[str]] = {}
     for item_id, text in db.execute(
         "SELECT item_id, evidence FROM responses WHERE cycle_id = ? "
         "AND evidence != '' ORDER BY id",
-        [cycle_id],
+        [cycle["id"]],
     ).fetchall():
+        shown = anonymity.comments_shown(
+            cycle, anonymity.OUTSIDE, answered.get(item_id, 0)
+        )
+        if shown is None:
+            continue
         bucket = notes.setdefault(item_id, [])
         if text.strip() and text.strip() not in bucket:
             bucket.append(text.strip())
-    return notes
+    # In order of their text, which says nothing about who wrote which.
+    return {item_id: sorted(texts) for item_id, texts in notes.items()}
 
 
 def self_vs_peer(db, peer_cycle: dict, review: dict) -> dict:
@@ -608,7 +625,7 @@ def self_vs_peer(db, peer_cycle: dict, review: dict) -> dict:
         snap,
         cycles.agreed_scores(db, review["self_cycle_id"]),
         cycles.agreed_scores(db, peer_cycle["id"]),
-        reviewers_evidence(db, peer_cycle["id"]),
+        reviewers_evidence(db, peer_cycle),
     )
     sections = {s["id"]: s["title"] for s in snap.sections}
     for r in rows:

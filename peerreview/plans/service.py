@@ -11,7 +11,7 @@ import datetime
 import json
 import logging
 
-from .. import audit
+from .. import anonymity, audit
 from ..cycles import service as cycles
 from ..db import immediate, iso_date, now
 from ..organisations import service as orgs
@@ -46,9 +46,9 @@ def previous_cycle(db, cycle: dict) -> dict | None:
     return cycles.get_cycle(db, row["id"]) if row else None
 
 
-def results_of(db, cycle: dict) -> dict:
-    """Return a cycle's scores, exactly as the results page shows them."""
-    return cycle_results(db, cycle)
+def results_of(db, cycle: dict, viewer: anonymity.Viewer = anonymity.OUTSIDE) -> dict:
+    """Return a cycle's scores, exactly as the results page shows them to ``viewer``."""
+    return cycle_results(db, cycle, viewer)
 
 
 def peer_comparison(db, cycle: dict) -> dict | None:

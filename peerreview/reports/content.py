@@ -6,9 +6,9 @@ cache key: any change to the data renders afresh.
 
 import datetime
 
+from .. import anonymity
 from ..peer import service as peer
 from ..plans import service as plans
-from ..results.service import withhold_small_groups
 
 KINDS = {
     "team": "Team report",
@@ -59,18 +59,16 @@ def report_data(
     kind: str,
     *,
     today: datetime.date | None = None,
-    withhold: bool = True,
+    viewer: anonymity.Viewer = anonymity.OUTSIDE,
 ):
-    """Return everything a report of this kind shows for a cycle.
+    """Return everything a report of this kind shows for a cycle to ``viewer``.
 
-    ``withhold`` (for readers outside the team, such as governors, and the
-    default) leaves out the ratings of items too few people rated, as the
-    results page does.
+    What the viewer may see of individual ratings is what the results page
+    shows them (``anonymity``); by default, as for a reader outside the
+    cycle, such as a governor.
     """
     today = today or datetime.date.today()
-    results = plans.results_of(db, cycle)
-    if withhold:
-        withhold_small_groups(results)
+    results = plans.results_of(db, cycle, viewer)
     snap = cycle["snapshot"]
     points = snap.points
     data = {

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from .. import anonymity
 from .. import permissions as perm
 from ..cycles.views import load_cycle
 from ..db import get_db
@@ -52,26 +53,18 @@ def _load(cid):
 
 
 def build_html(
-    db, cycle, kind, *, stylesheet=PDF_STYLESHEET, withhold: bool = True
+    db, cycle, kind, *, stylesheet=PDF_STYLESHEET, viewer=anonymity.OUTSIDE
 ) -> str:
     """Return a report's HTML (for the PDF, or for the preview's stylesheet URL).
 
-    ``withhold``: leave out small groups' ratings, for readers outside the team.
+    ``viewer``: who reads it, for what ``anonymity`` lets them see.
     """
-    data = report_data(db, cycle, kind, withhold=withhold)
+    data = report_data(db, cycle, kind, viewer=viewer)
     return render_template(f"reports/{kind}.html", stylesheet=stylesheet, **data)
 
 
-def _outside_team(cycle) -> bool:
-    """Whether the reader is outside the team (a governor): small groups withheld."""
-    return not (
-        perm.on_team(current_user, cycle["team_id"])
-        or perm.can_lead_cycle(current_user, cycle)
-    )
-
-
 def _job(db, cycle, kind):
-    html = build_html(db, cycle, kind, withhold=_outside_team(cycle))
+    html = build_html(db, cycle, kind, viewer=anonymity.viewer_of(current_user, cycle))
     title = f"{KINDS[kind]}: {cycle['school_name'] or cycle['team_name']}"
     author = cycle["school_name"] or cycle["team_name"]
     return report_key(kind, html), html, title, author
@@ -102,7 +95,11 @@ def preview(cid, kind):
     stylesheet = url_for("static", filename=PDF_STYLESHEET)
     return preview_response(
         build_html(
-            db, cycle, kind, stylesheet=stylesheet, withhold=_outside_team(cycle)
+            db,
+            cycle,
+            kind,
+            stylesheet=stylesheet,
+            viewer=anonymity.viewer_of(current_user, cycle),
         )
     )
 

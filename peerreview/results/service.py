@@ -4,18 +4,11 @@ Plain functions over the database, no Flask. ``cycle_results`` is the single
 source for the results page, the CSV and XLSX exports and the PDF reports.
 """
 
-import string
-
+from .. import anonymity
 from ..cycles import service as cycles
 from ..scoring import group_rows, score_counts
 
-# An anonymous cycle never shows a group of fewer ratings than this.
-MIN_GROUP = 3
 RESULT_STATES = ("agreed", "closed")
-HIDDEN_REASON = (
-    "Fewer than {n} people rated this item, so its ratings are not shown: "
-    "the cycle is anonymous and a small group could identify a person."
-)
 
 
 def previous_cycle(db, cycle: dict) -> dict | None:
@@ -74,7 +67,9 @@ def counted_answers(db, cycle_ids) -> tuple[dict, dict]:
     return counts, respondents
 
 
-def cycle_results(db, cycle: dict) -> dict:
+def cycle_results(
+    db, cycle: dict, viewer: anonymity.Viewer = anonymity.OUTSIDE
+) -> dict:
     """Return every figure of a cycle, as score_cycle gives it, plus page context.
 
     ``cycle`` is ``cycles.service.get_cycle(db, cid)``. Agreed and closed cycles
@@ -85,6 +80,10 @@ def cycle_results(db, cycle: dict) -> dict:
     points), ``min_group``; each item gains ``position``, ``section_title``,
     ``hidden`` (ratings withheld for anonymity), ``change`` (its entry in
     ``change["items"]`` or None); each section gains ``change``.
+
+    What ``viewer`` may not see of the individual ratings is withheld, as
+    ``anonymity.redact_results`` says; by default, as for someone outside
+    the cycle.
     """
     snap = cycle["snapshot"]
     final = cycle["state"] in RESULT_STATES
@@ -124,7 +123,6 @@ def cycle_results(db, cycle: dict) -> dict:
     for position, item in enumerate(result["items"]):
         item["position"] = position + 1
         item["section_title"] = titles.get(item["section_id"], "")
-        item["hidden"] = anonymous and item["n"] < MIN_GROUP
         item["change"] = item_changes.get(item["item_id"])
     for section in result["sections"]:
         section["change"] = section_changes.get(section["id"])
@@ -142,10 +140,9 @@ def cycle_results(db, cycle: dict) -> dict:
         bands=sorted(
             (snap.data.get("scoring") or {}).get("bands") or [], key=lambda b: b["min"]
         ),
-        min_group=MIN_GROUP,
-        hidden_reason=HIDDEN_REASON.format(n=MIN_GROUP),
-        maturity_grid=_maturity_grid(result) if result["maturity"] else None,
     )
+    anonymity.redact_results(result, cycle, viewer)
+    result["maturity_grid"] = _maturity_grid(result) if result["maturity"] else None
     return result
 
 
@@ -171,76 +168,6 @@ def _maturity_grid(result: dict) -> list[dict]:
             }
         )
     return grid
-
-
-def respondent_letters(db, cycle: dict) -> dict[int, str]:
-    """Return the letter each respondent has in the moderation view."""
-    answered = {
-        r[0]
-        for r in db.execute(
-            "SELECT DISTINCT respondent_id FROM responses WHERE cycle_id = ?",
-            [cycle["id"]],
-        ).fetchall()
-    }
-    people = sorted(answered | set(cycle["respondent_ids"]))
-    return {uid: _letter(n) for n, uid in enumerate(people)}
-
-
-def _letter(n: int) -> str:
-    letters = string.ascii_uppercase
-    return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
-
-
-def individual_ratings(db, cycle: dict) -> list[dict]:
-    """Return every individual rating, named or lettered as the cycle chose.
-
-    For the cycle lead's export only. Rows: who, item_id, section, statement,
-    code, label, comment, evidence; ordered by person, then instrument order.
-    """
-    snap = cycle["snapshot"]
-    letters = respondent_letters(db, cycle)
-    order = {item_id: n for n, item_id in enumerate(snap.item_ids)}
-    titles = {s["id"]: s.get("title", s["id"]) for s in snap.sections}
-    rows = []
-    for a in cycles.all_answers(db, cycle):
-        item = snap.items.get(a["item_id"])
-        if item is None:
-            continue
-        rows.append(
-            {
-                "who": letters[a["respondent_id"]]
-                if cycle["anonymous"]
-                else a["respondent_name"],
-                "item_id": a["item_id"],
-                "position": order[a["item_id"]] + 1,
-                "section": titles.get(item["section_id"], ""),
-                "statement": item.get("statement", ""),
-                "code": a["value"] or "",
-                "label": snap.label(a["value"]) if a["value"] else "Not answered",
-                "comment": a["comment"] or "",
-                "evidence": a["evidence"] or "",
-            }
-        )
-    if cycle["anonymous"]:
-        rows.sort(key=lambda r: (len(r["who"]), r["who"], r["position"]))
-    else:
-        rows.sort(key=lambda r: (r["who"], r["position"]))
-    return rows
-
-
-def withhold_small_groups(results: dict) -> dict:
-    """Withhold the ratings of every item rated by fewer than MIN_GROUP people.
-
-    For readers outside the team (governors), whatever the cycle's anonymity.
-    """
-    for item in results["items"]:
-        if item["n"] < MIN_GROUP:
-            item["hidden"] = True
-    results["hidden_reason"] = (
-        f"Fewer than {MIN_GROUP} people rated this item, so its ratings are "
-        "not shown: a small group could identify a person."
-    )
-    return results
 
 
 def agreed_cycles(db, team_ids) -> list[dict]:

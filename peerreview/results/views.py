@@ -3,7 +3,9 @@
 from flask import Blueprint, Response, render_template
 from flask_login import current_user, login_required
 
+from .. import anonymity
 from .. import permissions as perm
+from ..cycles import moderation
 from ..cycles.views import load_cycle
 from ..db import get_db
 from ..organisations.views import load_team
@@ -26,12 +28,7 @@ def _load_results(db, cid):
         or perm.can_view_provisional_results(current_user, cycle),
         hide=True,
     )
-    results = service.cycle_results(db, cycle)
-    if not perm.on_team(current_user, team["id"]) and not perm.can_lead_cycle(
-        current_user, cycle
-    ):
-        # Governors never see a rating pattern small enough to be a person's.
-        service.withhold_small_groups(results)
+    results = service.cycle_results(db, cycle, anonymity.viewer_of(current_user, cycle))
     return cycle, team, results
 
 
@@ -81,7 +78,9 @@ def export_ratings(cid, fmt):
     cycle = load_cycle(db, cid)
     perm.require(perm.can_export_ratings(current_user, cycle), hide=True)
     mimetype, _, build = _FORMATS[fmt]
-    rows = service.individual_ratings(db, cycle)
+    rows = moderation.individual_ratings(
+        db, cycle, anonymity.viewer_of(current_user, cycle)
+    )
     return _download(
         build(rows), mimetype, export.filename(cycle, "individual-ratings", fmt)
     )
