@@ -221,3 +221,13 @@ def test_user_text_in_the_report_embeds_nothing(demo_full, app, server):  # noqa
     assert "file:///etc/passwd" in fetcher.refused
     assert f"{url}/img.png" in fetcher.refused and f"{url}/s.css" in fetcher.refused
     assert hits == []
+
+
+def test_calibration_movement_is_read_from_the_size_of_the_gap():
+    from peerreview.reports.content import calibration_movement
+
+    # Riverside went from -0.18 to -0.45: a negative change that moved away.
+    assert calibration_movement(-0.18, -0.45) == "away from its reviewers"
+    assert calibration_movement(1.1, 0.5) == "towards its reviewers"
+    assert calibration_movement(-1.0, -0.6) == "towards its reviewers"
+    assert calibration_movement(0.3, 0.32) == "no clear movement"

@@ -611,3 +611,28 @@ def test_scale_must_be_ordered():
     }
     with pytest.raises(ValueError, match="low to high"):
         score_item(item("a"), bad, [])
+
+
+def test_maturity_band_and_level_come_from_one_rule():
+    # The partnership maturity model's bands are its levels: 2.5 is Embedding
+    # as a band and as a level, never Embedding beside Developing.
+    bands = [
+        {"name": "Beginning", "min": 1.0},
+        {"name": "Developing", "min": 1.5},
+        {"name": "Embedding", "min": 2.5},
+        {"name": "Leading", "min": 3.5},
+    ]
+    snap = snapshot(
+        {"d1": [item("jpd"), item("talent")]},
+        scale=MATURITY,
+    )
+    snap["scoring"] = {**SCORING, "bands": bands}
+    result = score_cycle(snap, [], agreed(dict(jpd="2", talent="3")))
+    d1 = result["sections"][0]
+    assert d1["score"] == 2.5
+    assert (d1["band"], d1["level"], d1["level_code"]) == (
+        "Embedding",
+        "Embedding",
+        "3",
+    )
+    assert result["maturity"]["strands"] == {"jpd": "2", "talent": "3"}

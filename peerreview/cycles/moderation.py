@@ -8,6 +8,7 @@ is decided by ``peerreview.anonymity``.
 
 from .. import anonymity
 from ..db import immediate
+from ..results.service import value_label
 from ..scoring import score_item
 from . import service
 
@@ -75,6 +76,7 @@ def moderation_items(db, cycle: dict, viewer: anonymity.Viewer) -> list[dict]:
     for position, (item_id, rows) in enumerate(_by_item(cycle, answers).items()):
         item = snap.items[item_id]
         figures = score_item(item, snap.scale, [r["value"] for r in rows])
+        figures["median_label"] = value_label(snap.points, snap.scale, figures["median"])
         answered = sum(1 for r in rows if r["value"])
         visible = anonymity.shows_ratings(cycle, viewer, figures["n"])
         mode = anonymity.comments_shown(cycle, viewer, answered)

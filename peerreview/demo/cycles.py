@@ -25,10 +25,25 @@ EVIDENCE = [
 ]
 RATIONALES = [
     "The evidence from tracking supports this; the spread came from different year groups.",
-    "We agreed the lower score: practice is not yet consistent across subjects.",
     "Most of us saw this in lessons; the outliers had not seen the new data.",
     "Agreed after discussing the pupil premium review.",
+    "",
 ]
+# Why the team settled a step below or above what most of its ratings said.
+LOWER = [
+    "We agreed a step lower than most of us rated: practice is not yet "
+    "consistent across subjects, and the work scrutiny showed it.",
+    "Lower than the ratings: the pupil premium review found the impact is not "
+    "yet visible for disadvantaged pupils in KS1.",
+]
+HIGHER = [
+    "A step higher than most of us rated: the progress data we looked at "
+    "together was stronger than several of us remembered.",
+    "Higher than the ratings: governors' visits and the parent survey both "
+    "showed this in place in every phase.",
+]
+# How often a team's agreed score departs from the middle of its ratings.
+DEPART = 0.15
 
 
 def _members(db, team_id):
@@ -84,6 +99,8 @@ def _run(
     cycles.transition(db, cycle, "open", actor_id=lead)
     pick = _rate(rng, snap, bias)
     levels = {i: rng.uniform(-1.2, 1.2) for i in snap.item_ids}
+    rated: dict[str, list[int]] = {i: [] for i in snap.item_ids}
+    codes = [p["code"] for p in snap.points]
     for n, uid in enumerate(people):
         share = 1.0 if answered is None else answered[n % len(answered)]
         for item_id in snap.item_ids[: round(share * len(snap.item_ids))]:
@@ -98,6 +115,8 @@ def _run(
                 evidence=rng.choice(EVIDENCE),
                 base_revision=0,
             )
+            if value in codes:
+                rated[item_id].append(codes.index(value))
         if share == 1.0 and state != "open":
             cycles.submit(db, cycle, uid)
     if state == "open":
@@ -106,13 +125,13 @@ def _run(
     if state == "moderation":
         return cid
     for item_id in snap.item_ids:
-        value = pick(levels[item_id] * 0.8)
+        value, rationale = _agree(rng, codes, rated[item_id])
         cycles.record_agreed(
             db,
             cycle,
             item_id,
             value=value,
-            rationale=rng.choice(RATIONALES),
+            rationale=rationale,
             deferred=False,
             actor_id=lead,
         )
@@ -127,6 +146,27 @@ def _run(
         ],
     )
     return cid
+
+
+def _agree(rng, codes, ratings):
+    """Return (agreed code, rationale) as a team would settle it.
+
+    The middle of the ratings, as most teams agree; now and then a step
+    below or above it, always with the reason written down.
+    """
+    if not ratings:
+        return codes[len(codes) // 2], "Nobody had evidence yet; agreed to revisit."
+    ordered = sorted(ratings)
+    middle = ordered[len(ordered) // 2]
+    step = 0
+    if rng.random() < DEPART:
+        step = rng.choice((-1, 1))
+    agreed = max(0, min(len(codes) - 1, middle + step))
+    if agreed < middle:
+        return codes[agreed], rng.choice(LOWER)
+    if agreed > middle:
+        return codes[agreed], rng.choice(HIGHER)
+    return codes[agreed], rng.choice(RATIONALES)
 
 
 def load(db, library) -> None:

@@ -631,7 +631,15 @@ def self_vs_peer(db, peer_cycle: dict, review: dict) -> dict:
     for r in rows:
         r["section_title"] = sections.get(r["section_id"], "")
     self_cycle = cycles.get_cycle(db, review["self_cycle_id"])
+    closed = (peer_cycle.get("moderation_at") or peer_cycle.get("agreed_at") or "")[:10]
+    agreed_on = (self_cycle.get("agreed_at") or "")[:10]
     return {
+        "self_agreed_on": agreed_on,
+        "round_closed_on": closed,
+        # A self-evaluation agreed after the reviewers finished is not the view
+        # the school held when it was reviewed: say so wherever it is shown.
+        "self_after_round": bool(agreed_on and closed and agreed_on > closed),
+        "reviewers": len(peer_cycle["respondent_ids"]),
         "rows": rows,
         "calibration": calibration(rows),
         "self_cycle": self_cycle,

@@ -127,9 +127,27 @@ def _calibration(view: dict) -> tuple[list[dict], list[dict]]:
         by_round = view["trend"].get(school["id"], {})
         cells = [by_round.get(r["id"]) for r in shown]
         known = [c for c in cells if c]
-        change = known[-1]["gap"] - known[0]["gap"] if len(known) > 1 else None
-        rows.append({"school": school, "cells": cells, "change": change})
+        change = movement = None
+        if len(known) > 1:
+            change = known[-1]["gap"] - known[0]["gap"]
+            movement = calibration_movement(known[0]["gap"], known[-1]["gap"])
+        rows.append(
+            {"school": school, "cells": cells, "change": change, "movement": movement}
+        )
     return shown, rows
+
+
+def calibration_movement(first: float, last: float) -> str:
+    """Say whether a school's view moved towards its reviewers' or away.
+
+    Movement is read from the size of the gap, whatever its sign: a gap of
+    -0.18 that becomes -0.45 has moved away, though the change is negative.
+    Differences within a twentieth of a point are no movement.
+    """
+    closer = abs(first) - abs(last)
+    if abs(closer) < 0.05:
+        return "no clear movement"
+    return "towards its reviewers" if closer > 0 else "away from its reviewers"
 
 
 def _help(view: dict, number: dict) -> list[dict]:

@@ -13,6 +13,8 @@ import unicodedata
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from .service import WORDED_SCALES
+
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,6 +33,13 @@ def _num(value, places=2):
 
 def _yes(flag) -> str:
     return "yes" if flag else "no"
+
+
+def _median(results, item):
+    # A letter grade's median is a grade, not the number behind it.
+    if results.get("scale_kind") in WORDED_SCALES:
+        return item["median_label"] or None
+    return _num(item["median"])
 
 
 def filename(results_or_cycle: dict, what: str, ext: str) -> str:
@@ -67,7 +76,13 @@ def summary_rows(results) -> list[list]:
         ["Overall band", overall["band"] or ""],
         ["Overall level", overall["level"] or ""],
         ["Previous cycle", previous["title"] if previous else ""],
+        ["Overall previous score", _num(_change(overall).get("previous"))],
+        ["Overall change", _num(_change(overall).get("delta"))],
     ]
+
+
+def _change(figure) -> dict:
+    return figure.get("change") or {}
 
 
 SECTION_HEADER = [
@@ -85,10 +100,14 @@ SECTION_HEADER = [
 
 
 def section_rows(results) -> list[list]:
-    """Return one row per section (score blank when too few items were scored)."""
+    """Return one row per section, then the overall row, with change where known.
+
+    A score is blank when too few items were scored.
+    """
     rows = []
-    for s in results["sections"]:
-        change = s.get("change") or {}
+    overall = {**results["overall"], "id": "overall", "title": "Overall"}
+    for s in [*results["sections"], overall]:
+        change = _change(s)
         rows.append(
             [
                 s["id"],
@@ -113,21 +132,23 @@ def item_header(results) -> list[str]:
         "Section",
         "Statement",
         "Agreed answer" if not results["provisional"] else "Provisional answer",
-        "Score",
+        "Reverse-worded",
+        "Score (reverse items turned round)",
         "Deferred",
         "Ratings",
         *[f"Rated {p['label']}" for p in results["scale"]],
         "Not applicable",
         "No evidence yet",
         "Unanswered",
-        "Median",
-        "Mean",
+        "Median (as rated)",
+        "Mean (as rated)",
         "Standard deviation",
         "Range (steps)",
         "Agreement (rWG)",
         "Split",
         "Priority",
-        "Previous score",
+        "Why a priority",
+        "Previous score (reverse items turned round)",
         "Change",
         "New item",
         "Ratings withheld (anonymity)",
@@ -152,7 +173,8 @@ def item_rows(results) -> list[list]:
                 item["section_title"],
                 item["statement"],
                 answer,
-                _num(item["score"]),
+                _yes(item["reverse"]),
+                _num(item["effective"]),
                 _yes(item["deferred"]),
                 item["n"],
                 *([None] * len(counts) if hidden else counts),
@@ -163,7 +185,7 @@ def item_rows(results) -> list[list]:
                     [None] * 6
                     if hidden
                     else [
-                        _num(item["median"]),
+                        _median(results, item),
                         _num(item["mean"]),
                         _num(item["sd"]),
                         item["range"],
@@ -171,7 +193,8 @@ def item_rows(results) -> list[list]:
                         _yes(item["split"]),
                     ]
                 ),
-                _yes(item["priority"]),
+                _yes(item["priority_reasons"]),
+                ", ".join(item["priority_reasons"]),
                 _num(change.get("previous")),
                 _num(change.get("delta")),
                 _yes(change.get("new")) if change else "",
@@ -191,21 +214,6 @@ def results_csv(results) -> bytes:
     writer.writerow([])
     writer.writerow(SECTION_HEADER)
     writer.writerows([safe_cell(v) for v in row] for row in section_rows(results))
-    overall = results["overall"]
-    writer.writerow(
-        [
-            "overall",
-            "Overall",
-            _num(overall["score"]),
-            overall["band"] or "",
-            overall["level"] or "",
-            overall["scored_count"],
-            overall["item_count"],
-            "",
-            "",
-            _status(results),
-        ]
-    )
     # A byte-order mark lets Excel read the file as UTF-8.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

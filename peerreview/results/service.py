@@ -9,6 +9,8 @@ from ..cycles import service as cycles
 from ..scoring import group_rows, score_counts
 
 RESULT_STATES = ("agreed", "closed")
+# Scales whose points are words or grades, not numbers a reader would use.
+WORDED_SCALES = ("letter", "yes_no")
 
 
 def previous_cycle(db, cycle: dict) -> dict | None:
@@ -126,6 +128,7 @@ def cycle_results(
         item["change"] = item_changes.get(item["item_id"])
     for section in result["sections"]:
         section["change"] = section_changes.get(section["id"])
+    result["overall"]["change"] = change.get("overall")
     result.update(
         cycle_id=cycle["id"],
         title=cycle["title"],
@@ -143,7 +146,46 @@ def cycle_results(
     )
     anonymity.redact_results(result, cycle, viewer)
     result["maturity_grid"] = _maturity_grid(result) if result["maturity"] else None
+    reasons = priority_reasons(result)
+    for item in result["items"]:
+        item["priority_reasons"] = reasons.get(item["item_id"], ())
+        item["median_label"] = value_label(snap.points, snap.scale, item["median"])
+        item["score_label"] = value_label(snap.points, snap.scale, item["score"])
+    for entry in (*result["priorities"], *result["strengths"]):
+        entry["median_label"] = value_label(snap.points, snap.scale, entry["median"])
+        entry["score_label"] = value_label(snap.points, snap.scale, entry["score"])
     return result
+
+
+def priority_reasons(results: dict) -> dict[str, tuple]:
+    """Return why each priority is one, by item id: the one answer to "is it a priority?".
+
+    The results page, the exports and the reports all read the priorities
+    list through this, so a split team's item is a priority everywhere.
+    """
+    return {p["item_id"]: tuple(p["reasons"]) for p in results["priorities"]}
+
+
+def value_label(points, scale: dict, value) -> str:
+    """Return a figure on a scale as a reader of that scale expects it.
+
+    On a scale of words or grades (letter grades, yes / in part / no) a
+    median is shown as the point it falls on ("B+"), or "between B and B+"
+    when it falls halfway; on a numeric scale as the number ("3.5").
+    """
+    if value is None:
+        return ""
+    if scale.get("kind") not in WORDED_SCALES:
+        return f"{value:g}"
+    values = [float(p["value"]) for p in points]
+    for p, v in zip(points, values, strict=True):
+        if abs(v - value) < 1e-9:
+            return p["label"]
+    below = [p for p, v in zip(points, values, strict=True) if v < value]
+    above = [p for p, v in zip(points, values, strict=True) if v > value]
+    if below and above:
+        return f"between {below[-1]['label']} and {above[0]['label']}"
+    return f"{value:g}"
 
 
 def strand_name(item_id: str) -> str:

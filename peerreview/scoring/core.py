@@ -241,6 +241,11 @@ class _Plan:
         self.band_mins = [b["min"] for b in self.bands]
         self.band_names = [b["name"] for b in self.bands]
         self.maturity = self.scale.kind == "maturity"
+        self.bands_are_levels = (
+            self.maturity
+            and bool(self.band_names)
+            and all(name in self.scale.labels for name in self.band_names)
+        )
         actions = {}
         for action in snapshot.get("actions") or []:
             for item_id in action.get("items") or []:
@@ -286,10 +291,20 @@ class _Plan:
         return self.band_names[i - 1] if i else None
 
     def level(self, score):
-        """Return (code, label) of the maturity level at or below score."""
+        """Return (code, label) of the maturity level of a score.
+
+        Where the instrument's bands are its levels (every band is named after
+        a level, as in the partnership maturity model), the level is the
+        score's band: one rule for both, so a row never shows band
+        "Embedding" beside level "Developing". Otherwise, the highest level
+        at or below the score.
+        """
         if not self.maturity or score is None:
             return None, None
-        i = self.scale.floor_point(score)
+        if self.bands_are_levels:
+            i = self.scale.labels.index(self.band(score) or self.scale.labels[0])
+        else:
+            i = self.scale.floor_point(score)
         if i is None:
             return None, None
         return self.scale.codes[i], self.scale.labels[i]
@@ -654,12 +669,9 @@ def _entry(p, figures, rank, reasons):
 def _maturity(plan, results, sections):
     if not plan.maturity:
         return None
-    scale = plan.scale
     strands = {}
     for p, r in zip(plan.items, results, strict=True):
-        e = r["effective"]
-        i = scale.floor_point(e) if e is not None else None
-        strands[p.id] = scale.codes[i] if i is not None else None
+        strands[p.id] = plan.level(r["effective"])[0]
     dimensions = {
         s["id"]: {
             "score": s["score"],
@@ -679,7 +691,7 @@ def _delta(was, now):
     return None if was is None or now is None else now - was
 
 
-def _change(plan, results, sections, previous):
+def _change(plan, results, sections, overall, previous):
     if previous is None:
         return None
     prev_plan = prepare(previous["snapshot"])
@@ -693,11 +705,12 @@ def _change(plan, results, sections, previous):
         "comparable": comparable,
         "items": {},
         "sections": {},
+        "overall": None,
         "removed_items": [],
     }
     if not comparable:
         return out
-    prev_results, prev_sections, *_ = _score_items(
+    prev_results, prev_sections, prev_overall, *_ = _score_items(
         prev_plan, prev_plan.no_counts, 0, previous.get("agreed") or {}, False
     )
     prev_effective = {
@@ -714,6 +727,12 @@ def _change(plan, results, sections, previous):
             "new": new,
         }
     out["removed_items"] = [p.id for p in prev_plan.items if p.id not in plan.by_id]
+    out["overall"] = {
+        "previous": prev_overall["score"],
+        "current": overall["score"],
+        "delta": _delta(prev_overall["score"], overall["score"]),
+        "new": False,
+    }
     prev_by_id = {s["id"]: s for s in prev_sections}
     for s in sections:
         before = prev_by_id.get(s["id"])
@@ -743,7 +762,7 @@ def _score(plan, per_item, respondents, agreed, previous):
         "priorities": priorities,
         "strengths": strengths,
         "maturity": _maturity(plan, results, sections),
-        "change": _change(plan, results, sections, previous),
+        "change": _change(plan, results, sections, overall, previous),
     }
 
 
