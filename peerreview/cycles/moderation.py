@@ -76,7 +76,9 @@ def moderation_items(db, cycle: dict, viewer: anonymity.Viewer) -> list[dict]:
     for position, (item_id, rows) in enumerate(_by_item(cycle, answers).items()):
         item = snap.items[item_id]
         figures = score_item(item, snap.scale, [r["value"] for r in rows])
-        figures["median_label"] = value_label(snap.points, snap.scale, figures["median"])
+        figures["median_label"] = value_label(
+            snap.points, snap.scale, figures["median"]
+        )
         answered = sum(1 for r in rows if r["value"])
         visible = anonymity.shows_ratings(cycle, viewer, figures["n"])
         mode = anonymity.comments_shown(cycle, viewer, answered)
