@@ -466,3 +466,35 @@ def m006_respondent_letters(db):
 def _m006_letter(n: int) -> str:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
+
+
+@migrations()
+def m011_schools_from_gias_and_imports(db):
+    # What Get Information about Schools says of a school beside its phase,
+    # and its British National Grid position (metres) from its postcode,
+    # looked up once (Code-Point Open); NULL when the postcode is not found.
+    db["schools"].add_column("establishment_type", str)
+    db["schools"].add_column("trust", str)
+    db["schools"].add_column("easting", int)
+    db["schools"].add_column("northing", int)
+    # An upload checked and shown as a preview, kept until its uploader
+    # confirms it (or it expires), so nothing is written before then and the
+    # rows never travel back through the browser.
+    db["import_batches"].create(
+        {
+            "id": int,
+            "token_hash": str,
+            "kind": str,  # schools | people
+            "created_by": int,
+            "scope_type": str,  # platform | partnership | team
+            "scope_id": int,
+            "filename": str,
+            "payload": str,  # JSON: the parsed rows and the unusable ones
+            "created_at": str,
+            "used_at": str,
+        },
+        pk="id",
+        not_null={"token_hash", "kind", "created_by", "payload", "created_at"},
+        foreign_keys=[("created_by", "users", "id")],
+    )
+    db["import_batches"].create_index(["token_hash"], unique=True)

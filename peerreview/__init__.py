@@ -81,6 +81,11 @@ def create_app(test_config=None):
     app.register_blueprint(main.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(org_views.bp)
+    from .organisations import import_views
+    from .organisations.cli import schools_cli
+
+    app.register_blueprint(import_views.bp)
+    app.cli.add_command(schools_cli)
     app.register_blueprint(cycle_views.bp)
     app.register_blueprint(result_views.bp)
     from .partnership import views as partnership_views

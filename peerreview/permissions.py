@@ -56,6 +56,18 @@ def can_manage_partnership(user, partnership: dict) -> bool:
     return is_admin(user) or leads_partnership(user, partnership["id"])
 
 
+def can_import_schools(user, partnership: dict | None = None) -> bool:
+    """Import schools from a GIAS extract: an admin, or a lead into their partnership."""
+    if is_admin(user):
+        return True
+    return partnership is not None and leads_partnership(user, partnership["id"])
+
+
+def can_change_any_school(user) -> bool:
+    """Change the details of a school that other partnerships hold too."""
+    return is_admin(user)
+
+
 def can_view_school(user, school: dict) -> bool:
     """See a school's page: its staff, its governors, its partnership leads."""
     if is_admin(user) or governs_school(user, school["id"]):

@@ -7,31 +7,43 @@ import openpyxl
 import pytest
 from support import CLUSTER_LEAD, TRUST_LEAD
 
-from peerreview.partnership import comparison, postcodes
+from peerreview.organisations import postcodes
+from peerreview.partnership import comparison
 from peerreview.peer import service as peer
 
 # Who can help whom ----------------------------------------------------------------
 
 
-def test_outward_codes_and_distances():
-    assert postcodes.outward("la1 2pe") == "LA1"
-    assert postcodes.outward("LA14 1AB") == "LA14"
-    assert postcodes.outward(None) is None
-    assert postcodes.distance("LA1 2PE", "LA1 5QB") == 0
+def test_postcodes_are_looked_up_in_code_point_open():
+    assert postcodes.normalise(" la1  2pe") == "LA1 2PE"
+    assert postcodes.normalise("sw1a1aa") == "SW1A 1AA"
+    assert postcodes.normalise("LA1") is None
+    # Grid references as Code-Point Open gives them, in metres.
+    assert postcodes.locate("la1 2pe") == (346988, 463363)
+    assert postcodes.locate("TR18 2AA") == (147125, 30549)
+    # Northern Ireland is not in Code-Point Open; ZZ is no postcode area.
+    assert postcodes.locate("BT1 1AA") is None
+    assert postcodes.locate("ZZ9 9ZZ") is None
+    assert postcodes.locate("") is None
     # Lancaster to Kirkby Lonsdale: about 13 miles as the crow flies
-    assert 11 < postcodes.distance("LA1 2PE", "LA6 2AT") < 15
-    # Lancaster to Carlisle: about 58 miles, beyond the default hour's drive
-    assert postcodes.distance("LA1 2PE", "CA1 1AA") > postcodes.DEFAULT_MILES
-    assert postcodes.distance("LA1 2PE", "ZZ9 9ZZ") is None
+    miles = postcodes.miles_between(
+        postcodes.locate("LA1 2PE"), postcodes.locate("LA6 2AT")
+    )
+    assert 12.5 < miles < 13.5
 
 
+def _at(easting, northing, name):
+    return {"name": name, "easting": easting, "northing": northing}
+
+
+# Grid references (metres) around Lancaster; 1609 m to the mile.
 SCHOOLS = {
-    1: {"name": "Asker", "postcode": "LA1 1AA"},
-    2: {"name": "Bay", "postcode": "LA4 1AA"},  # about 4 miles
-    3: {"name": "Crag", "postcode": "LA6 1AA"},  # about 13 miles
-    4: {"name": "Dale", "postcode": "CA1 1AA"},  # about 58 miles
-    5: {"name": "Edge", "postcode": "ZZ9 9ZZ"},  # not in the table
-    6: {"name": "Fell", "postcode": "LA4 2BB"},  # same district as Bay
+    1: _at(347000, 461600, "Asker"),
+    2: _at(343500, 463000, "Bay"),  # about 2.3 miles
+    3: _at(361200, 478700, "Crag"),  # about 13.8 miles
+    4: _at(340000, 556000, "Dale"),  # about 59 miles
+    5: _at(None, None, "Edge"),  # postcode not found
+    6: _at(343500, 463000, "Fell"),  # the same place as Bay
 }
 
 

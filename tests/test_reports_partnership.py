@@ -98,7 +98,7 @@ def test_report_shows_schools_matrix_calibration_and_help(demo_full, client, aut
             if e["helpers"]:
                 h = e["helpers"][0]
                 place = (
-                    "same postcode district"
+                    "under a mile"
                     if h["miles"] is not None and h["miles"] < 1
                     else f"{h['miles']:.0f} miles"
                 )

@@ -3,7 +3,14 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import (
     DataRequired,
     Length,
@@ -13,7 +20,10 @@ from wtforms.validators import (
 )
 
 from ..formtools import options
+from . import gias
 from .service import PARTNERSHIP_KINDS, PHASES
+
+MAX_GIAS_BYTES = 1_900_000  # within the app's request limit (2 MiB)
 
 POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 
@@ -83,3 +93,39 @@ class AddSchoolForm(FlaskForm):
     school = SelectField(
         "School", coerce=int, validators=[DataRequired("Choose a school")]
     )
+
+
+class GiasUploadForm(FlaskForm):
+    """Upload a CSV extract from Get Information about Schools."""
+
+    file = FileField(
+        "GIAS extract (CSV)",
+        description=(
+            "A CSV file downloaded from Get Information about Schools, of "
+            "1.9 MB or less, with GIAS's own column names."
+        ),
+        validators=[FileRequired("Choose a GIAS extract to upload")],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+    def validate_file(self, field):
+        """Read and check the extract; keep what was read in self.payload."""
+        raw = field.data.read(MAX_GIAS_BYTES + 1)
+        if len(raw) > MAX_GIAS_BYTES:
+            raise ValidationError(
+                "The file is larger than 1.9 MB: import it with the command "
+                "`flask schools import`, or download a smaller extract"
+            )
+        try:
+            self.payload = gias.read(gias.decode(raw))
+        except gias.GiasRefused as refused:
+            raise ValidationError(str(refused)) from None
+
+
+class GiasConfirmForm(FlaskForm):
+    """Confirm a previewed import and choose the schools to add to the partnership."""
+
+    add = SelectMultipleField(
+        "Add to the partnership", choices=[], validate_choice=False
+    )
+    add_all = BooleanField("Add every school in the file to the partnership")

@@ -2,6 +2,7 @@
 
 from .. import audit
 from ..db import immediate, now
+from . import postcodes
 
 PARTNERSHIP_KINDS = {
     "mat": "Multi-academy trust",
@@ -44,10 +45,21 @@ def create_partnership(db, name: str, kind: str, *, actor_id) -> int:
 
 
 def create_school(
-    db, name: str, urn: str, phase: str, pupils: int | None, postcode: str, *, actor_id
+    db,
+    name: str,
+    urn: str,
+    phase: str,
+    pupils: int | None,
+    postcode: str,
+    *,
+    actor_id,
+    establishment_type: str | None = None,
+    trust: str | None = None,
 ) -> int:
-    """Create a school; URNs are unique."""
+    """Create a school, with its grid position looked up from its postcode; URNs are unique."""
     urn = urn.strip()
+    postcode = postcodes.normalise(postcode) or (postcode or "").strip().upper()
+    place = postcodes.locate(postcode)
     with immediate(db):
         if db.execute("SELECT 1 FROM schools WHERE urn = ?", [urn]).fetchone():
             raise OrganisationError(f"A school with URN {urn} already exists.")
@@ -59,7 +71,11 @@ def create_school(
                     "urn": urn,
                     "phase": phase,
                     "pupils": pupils,
-                    "postcode": (postcode or "").strip().upper(),
+                    "postcode": postcode,
+                    "establishment_type": establishment_type,
+                    "trust": trust,
+                    "easting": place[0] if place else None,
+                    "northing": place[1] if place else None,
                     "created_at": now(),
                 }
             )
@@ -67,6 +83,24 @@ def create_school(
         )
         audit.record(db, actor_id, "school.create", "school", sid, name=name, urn=urn)
     return sid
+
+
+def locate_schools(db, *, actor_id=None) -> tuple[int, int]:
+    """Look up the position of every school that has none; return (found, not found)."""
+    missing = list(db.query("SELECT id, postcode FROM schools WHERE easting IS NULL"))
+    places = postcodes.locate_many(s["postcode"] for s in missing)
+    found = 0
+    with immediate(db):
+        for s in missing:
+            place = places.get(s["postcode"])
+            if place:
+                found += 1
+                db["schools"].update(
+                    s["id"], {"easting": place[0], "northing": place[1]}
+                )
+        if found:
+            audit.record(db, actor_id, "school.locate", "school", None, found=found)
+    return found, len(missing) - found
 
 
 def add_school_to_partnership(db, partnership_id: int, school_id: int, *, actor_id):

@@ -154,6 +154,7 @@ def partnership(pid):
         add_form=add_form,
         team_form=TeamForm() if perm.can_manage_organisations(current_user) else None,
         can_invite=perm.can_manage_partnership(current_user, p),
+        can_import=perm.can_import_schools(current_user, p),
     )
 
 

@@ -9,8 +9,8 @@ signed self minus peer, as in peer.service.
 
 from ..cycles import service as cycles
 from ..db import immediate
+from ..organisations import postcodes
 from ..peer import service as peer
-from . import postcodes
 
 MODES = {
     "gap": "Gap (self minus peer)",
@@ -204,7 +204,7 @@ def rank_helpers(priorities, strengths, schools, max_miles):
     """Return, for each school's priority items, the schools strong on them.
 
     priorities, strengths: iterables of (school_id, item_id, value);
-    schools: {school_id: {"name", "postcode"}}. Helpers are the other
+    schools: {school_id: {"name", "easting", "northing"}}. Helpers are the other
     schools whose agreed peer score on the item is strong, within max_miles,
     nearest first (then the higher score, then by name); schools whose
     distance cannot be measured follow, marked. Returns
@@ -214,7 +214,7 @@ def rank_helpers(priorities, strengths, schools, max_miles):
     for sid, item_id, value in strengths:
         strong_by_item.setdefault(item_id, []).append((sid, value))
     result: dict[int, list] = {}
-    places = {sid: postcodes.centroid(s.get("postcode")) for sid, s in schools.items()}
+    places = {sid: postcodes.position(s) for sid, s in schools.items()}
     miles_between: dict[tuple, float | None] = {}
 
     def distance(a, b):

@@ -14,8 +14,9 @@ from .. import catalogue
 from .. import permissions as perm
 from ..db import get_db
 from ..formtools import options
+from ..organisations import postcodes
 from ..organisations.views import load_partnership
-from . import comparison, export, postcodes
+from . import comparison, export
 
 bp = Blueprint("partnership", __name__)
 log = logging.getLogger(__name__)

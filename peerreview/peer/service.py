@@ -81,7 +81,7 @@ def partnership_schools(db, partnership_id: int) -> list[dict]:
     return list(
         db.query(
             """
-            SELECT s.id, s.name, s.postcode, s.phase,
+            SELECT s.id, s.name, s.postcode, s.easting, s.northing, s.phase,
               (SELECT t.id FROM teams t WHERE t.school_id = s.id AND t.kind = 'slt'
                ORDER BY t.id LIMIT 1) AS team_id
             FROM schools s JOIN partnership_schools ps ON ps.school_id = s.id

@@ -28,7 +28,7 @@ from support import Auth  # noqa: E402
 
 from peerreview import create_app  # noqa: E402
 from peerreview.db import connect, migrate  # noqa: E402
-from peerreview.partnership import comparison, postcodes  # noqa: E402
+from peerreview.partnership import comparison  # noqa: E402
 from peerreview.peer import service as peer  # noqa: E402
 from peerreview.security import hash_password  # noqa: E402
 
@@ -112,14 +112,16 @@ def build(path):
                 "created_at": NOW,
             }
         )
-        areas = list(postcodes.CENTROIDS)
+        # Grid positions across north Lancashire and south Cumbria.
         db["schools"].insert_all(
             {
                 "id": n,
                 "name": f"School {n:03d}",
                 "urn": f"9{n:05d}",
                 "phase": "primary",
-                "postcode": f"{rng.choice(areas)} 1AA",
+                "postcode": "LA1 1AA",
+                "easting": rng.randrange(320000, 380000),
+                "northing": rng.randrange(440000, 520000),
             }
             for n in range(1, SCHOOLS + 1)
         )

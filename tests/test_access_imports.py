@@ -1,0 +1,34 @@
+"""Who may reach the import pages. The cluster's lead leads partnership 2."""
+
+import pytest
+from access_table import ORDER, get_statuses, post_statuses, row, sign_in_as
+
+ADMIN_ONLY = row(302, 403, 403, 403, 403, 200)
+
+GET_ROUTES = {
+    "/admin/schools/import": ADMIN_ONLY,
+    "/partnerships/1/schools/import": row(302, 404, 404, 404, 404, 200),
+    "/partnerships/2/schools/import": row(302, 404, 404, 200, 404, 200),
+    "/schools/import/no-such-token": row(302, 404, 404, 404, 404, 404),
+}
+# An empty upload is refused with the form shown again.
+POST_ROUTES = {
+    "/admin/schools/import": ADMIN_ONLY,
+    "/partnerships/1/schools/import": row(302, 404, 404, 404, 404, 200),
+    "/partnerships/2/schools/import": row(302, 404, 404, 200, 404, 200),
+    "/schools/import/no-such-token": row(302, 404, 404, 404, 404, 404),
+}
+
+
+@pytest.mark.parametrize("who", ORDER)
+def test_get_routes(demo, client, auth, who):
+    sign_in_as(auth, who)
+    got, want = get_statuses(client, who, GET_ROUTES)
+    assert got == want
+
+
+@pytest.mark.parametrize("who", ORDER)
+def test_post_routes(demo, client, auth, who):
+    sign_in_as(auth, who)
+    got, want = post_statuses(client, who, POST_ROUTES)
+    assert got == want
