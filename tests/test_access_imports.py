@@ -32,3 +32,16 @@ def test_post_routes(demo, client, auth, who):
     sign_in_as(auth, who)
     got, want = post_statuses(client, who, POST_ROUTES)
     assert got == want
+
+
+# People from a list: team 1 is Northfield Primary's (the member's team), team 2
+# Riverside Infant's (the other team lead's).
+PEOPLE_GET = {
+    "/partnerships/1/people/import": row(302, 404, 404, 404, 404, 200),
+    "/partnerships/2/people/import": row(302, 404, 404, 200, 404, 200),
+    "/teams/1/people/import": row(302, 404, 404, 404, 404, 200),
+    "/teams/2/people/import": row(302, 404, 200, 404, 404, 200),
+    "/people/import/no-such-token": row(302, 404, 404, 404, 404, 404),
+}
+GET_ROUTES |= PEOPLE_GET
+POST_ROUTES |= PEOPLE_GET

@@ -19,6 +19,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..accounts import people
 from ..formtools import options
 from . import gias
 from .service import PARTNERSHIP_KINDS, PHASES
@@ -129,3 +130,31 @@ class GiasConfirmForm(FlaskForm):
         "Add to the partnership", choices=[], validate_choice=False
     )
     add_all = BooleanField("Add every school in the file to the partnership")
+
+
+class PeopleUploadForm(FlaskForm):
+    """Upload a list of people to invite."""
+
+    file = FileField(
+        "List of people (CSV)",
+        description=(
+            "A CSV file with the columns email, name, urn, team and role "
+            "(names in the first line), of 1.9 MB or less."
+        ),
+        validators=[FileRequired("Choose a list of people to upload")],
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+    def validate_file(self, field):
+        """Read and check the list; keep what was read in self.payload."""
+        raw = field.data.read(MAX_GIAS_BYTES + 1)
+        if len(raw) > MAX_GIAS_BYTES:
+            raise ValidationError("The file is larger than 1.9 MB: split the list")
+        try:
+            self.payload = people.read(gias.decode(raw))
+        except people.ListRefused as refused:
+            raise ValidationError(str(refused)) from None
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form, so the confirming POST carries its CSRF token."""

@@ -1,14 +1,24 @@
-"""Importing schools from a GIAS extract: upload, preview, confirm."""
+"""Imports: schools from a GIAS extract, people from a list; upload, preview, confirm."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import batches
 from .. import permissions as perm
+from ..accounts import mail, people
+from ..accounts import service as accounts
 from ..db import get_db
 from . import gias, service
-from .forms import GiasConfirmForm, GiasUploadForm
-from .views import load_partnership
+from .forms import ConfirmForm, GiasConfirmForm, GiasUploadForm, PeopleUploadForm
+from .views import load_partnership, load_team
 
 bp = Blueprint("imports", __name__)
 
@@ -118,3 +128,116 @@ def _summary(counts: dict, p) -> str:
     if p is not None:
         text += f"; {n(counts['added'], 'school')} added to {p['name']}"
     return text + "."
+
+
+# People from a list --------------------------------------------------------------
+
+
+def _people_context(db, scope_type, scope_id):
+    """Return (context, the organisation, back URL) for a list's organisation, or 404."""
+    if scope_type == "partnership":
+        p = load_partnership(db, scope_id)
+        return {"partnership": p}, p, url_for("orgs.partnership", pid=p["id"])
+    t = load_team(db, scope_id)
+    return {"team": t}, t, url_for("orgs.team", tid=t["id"])
+
+
+def _may_invite(role, scope_type, scope):
+    return perm.can_invite(current_user, role, scope_type, scope)
+
+
+def _may_upload_people(scope_type, org) -> bool:
+    if scope_type == "partnership":
+        return perm.can_manage_partnership(current_user, org)
+    return perm.can_manage_team(current_user, org)
+
+
+@bp.route("/partnerships/<int:pid>/people/import", methods=["GET", "POST"])
+@login_required
+def people_for_partnership(pid):
+    """Upload a list of people to invite into a partnership and its schools' teams."""
+    return _upload_people("partnership", pid)
+
+
+@bp.route("/teams/<int:tid>/people/import", methods=["GET", "POST"])
+@login_required
+def people_for_team(tid):
+    """Upload a list of people to invite into a team (and its school)."""
+    return _upload_people("team", tid)
+
+
+def _upload_people(scope_type, scope_id):
+    """Upload a list of people to invite; it is checked and shown, not yet sent."""
+    db = get_db()
+    _, org, back = _people_context(db, scope_type, scope_id)
+    perm.require(_may_upload_people(scope_type, org), hide=True)
+    form = PeopleUploadForm()
+    if form.validate_on_submit():
+        token = batches.store(
+            db,
+            "people",
+            form.payload,
+            actor_id=current_user.id,
+            scope_type=scope_type,
+            scope_id=scope_id,
+            filename=form.file.data.filename or "",
+        )
+        return redirect(url_for("imports.preview_people", token=token))
+    return render_template(
+        "orgs/import_people.html",
+        form=form,
+        org=org,
+        back=back,
+        roles=accounts.ROLES,
+        scope_type=scope_type,
+    )
+
+
+@bp.route("/people/import/<token>", methods=["GET", "POST"])
+@login_required
+def preview_people(token):
+    """Show whom a list would invite; on confirmation, invite them all."""
+    db = get_db()
+    batch = batches.load(db, token, "people", actor_id=current_user.id)
+    if batch is None:
+        abort(404)
+    context, org, back = _people_context(db, batch["scope_type"], batch["scope_id"])
+    perm.require(_may_upload_people(batch["scope_type"], org), hide=True)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            invited = people.send(
+                db, batch, context, _may_invite, actor_id=current_user.id
+            )
+        except people.ListRefused as refused:
+            flash(str(refused))
+            return redirect(back)
+        for entry in invited:
+            entry["link"] = url_for("auth.accept", token=entry["token"], _external=True)
+            entry["sent"] = _send_invitation(entry)
+        return render_template(
+            "orgs/people_invited.html",
+            invited=invited,
+            org=org,
+            back=back,
+            lifetime_days=accounts.INVITE_DAYS,
+        )
+    return render_template(
+        "orgs/import_people_preview.html",
+        plan=people.plan(db, batch["payload"], context, _may_invite),
+        form=form,
+        org=org,
+        batch=batch,
+        back=back,
+    )
+
+
+def _send_invitation(entry) -> bool:
+    return mail.send_link(
+        current_app.config,
+        entry["email"],
+        f"You are invited to join {entry['scope_name']} on peerreview",
+        f"{current_user.name} has invited you to join {entry['scope_name']} as "
+        f"{entry['role_name'].lower()}.\n\nAccept within "
+        f"{accounts.INVITE_DAYS} days: {entry['link']}\n",
+    )
