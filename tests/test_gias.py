@@ -270,3 +270,13 @@ def test_cli_imports_with_a_progress_bar(demo, db, runner, tmp_path):
     assert "postcode ZZ9 9ZZ not found" in result.output
     again = runner.invoke(args=["schools", "import", str(EXTRACT)])
     assert "Created 0, updated 0, unchanged 6" in again.output
+
+
+def test_cli_locates_schools_that_have_no_position(demo, db, runner):
+    db.execute("UPDATE schools SET easting = NULL, northing = NULL")
+    db.execute("UPDATE schools SET postcode = 'ZZ9 9ZZ' WHERE urn = '119007'")
+    result = runner.invoke(args=["schools", "locate"])
+    assert result.exit_code == 0, result.output
+    assert "Located 6 schools; 1 postcodes not found." in result.output
+    row = next(db.query("SELECT * FROM schools WHERE urn = '119001'"))
+    assert (row["easting"], row["northing"]) == postcodes.locate("LA1 2PE")

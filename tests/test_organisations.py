@@ -26,9 +26,10 @@ def test_admin_creates_partnership_school_team(demo, client, auth, db):
     )
     assert response.status_code == 302
     school = db.execute(
-        "SELECT id, postcode, pupils FROM schools WHERE urn='150001'"
+        "SELECT id, postcode, pupils, easting, northing FROM schools WHERE urn='150001'"
     ).fetchone()
-    assert school[1:] == ("LA5 0AA", 210)
+    # The position is looked up from the postcode once, in Code-Point Open.
+    assert school[1:] == ("LA5 0AA", 210, 345592, 478718)
 
     response = auth.post(
         f"/partnerships/{pid}/schools",

@@ -124,3 +124,46 @@ def test_others_cannot_upload_or_send(demo, db, client, auth):
     auth.login(CLUSTER_LEAD)
     assert client.get("/partnerships/1/people/import").status_code == 404
     assert client.get(preview).status_code == 404
+
+
+def test_people_invitations_are_emailed_where_smtp_is_set(
+    demo, app, db, client, auth, monkeypatch
+):
+    from peerreview.accounts import mail
+
+    sent = []
+    monkeypatch.setattr(
+        mail.smtplib, "SMTP", lambda *a, **kw: _FakeSMTP(sent), raising=True
+    )
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    auth.login(HEAD)
+    url = "/teams/1/people/import"
+    token = csrf_token(client, url)
+    raw = b"email,name,urn,team,role\nnina@example.org,Nina New,,,Team member\n"
+    response = client.post(
+        url,
+        data={"csrf_token": token, "file": (io.BytesIO(raw), "people.csv")},
+        content_type="multipart/form-data",
+    )
+    preview = response.headers["Location"]
+    token = csrf_token(client, preview)
+    response = client.post(preview, data={"csrf_token": token})
+    page = page_text(response.get_data(as_text=True))
+    assert "1 was emailed: Nina New (nina@example.org)." in page
+    assert "Links to copy" not in page
+    assert [m["To"] for m in sent] == ["nina@example.org"]
+    assert "/invitations/" in sent[0].get_content()
+
+
+class _FakeSMTP:
+    def __init__(self, sent):
+        self.sent = sent
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send_message(self, msg):
+        self.sent.append(msg)
