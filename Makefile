@@ -17,13 +17,12 @@ run: setup
 	$(BIN)/flask db migrate
 	$(BIN)/flask demo load --if-empty
 	@echo "peerreview is at http://127.0.0.1:5000 (Ctrl-C stops it)"
-	@# Web: 2 processes (one per core) of peerreview.serving.Worker, gthread
-	@# with keep-alive and 4 threads, answering JSON requests that have fully
-	@# arrived (the autosave) on its event loop (tests/bench/bench_saves.py).
+	@# Web: gunicorn's stock threaded worker (gthread), 2 processes (one per
+	@# core) of 4 threads each (tests/bench/bench_saves.py measures it).
 	@# The report render worker runs beside the web workers, stopped with them.
 	$(BIN)/huey_consumer peerreview.reports.jobs.huey --workers 2 --worker-type process --delay 0.1 --max-delay 0.5 & \
 	  consumer=$$!; trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/gunicorn --worker-class peerreview.serving.Worker --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	  $(BIN)/gunicorn --worker-class gthread --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
 setup: system $(VENV)/.installed
 

@@ -498,3 +498,10 @@ def m011_schools_from_gias_and_imports(db):
         foreign_keys=[("created_by", "users", "id")],
     )
     db["import_batches"].create_index(["token_hash"], unique=True)
+
+
+@migrations()
+def m007_audit_client_address(db):
+    # The client's address (the real one behind a proxy: PEERREVIEW_PROXY_COUNT)
+    # of the request that made each audit entry; null from the command line.
+    db["audit_log"].add_column("ip", str)

@@ -7,6 +7,7 @@ import secrets
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import audit, db
 from .extensions import csrf, login_manager
@@ -52,6 +53,7 @@ def create_app(test_config=None):
         HUEY_FILE=os.environ.get(
             "PEERREVIEW_HUEY_FILE", os.path.join(app.instance_path, "jobs.db")
         ),
+        PROXY_COUNT=os.environ.get("PEERREVIEW_PROXY_COUNT", "0"),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -65,6 +67,7 @@ def create_app(test_config=None):
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
 
+    _trust_proxies(app)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -117,6 +120,26 @@ def create_app(test_config=None):
     for code in (400, 403, 404, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
     return app
+
+
+def _trust_proxies(app) -> None:
+    """Read the client's address and scheme from the proxies in front, if any.
+
+    Behind nginx every request comes from 127.0.0.1; with PROXY_COUNT=N the
+    last N X-Forwarded-For / X-Forwarded-Proto entries (the ones our own
+    proxies added) are believed, so sign-in limits and the audit log see the
+    real client. Unset, the headers are ignored: a client could forge them.
+    """
+    value = str(app.config.get("PROXY_COUNT") or "0").strip()
+    if not value.isdigit():
+        raise ValueError(
+            f"PEERREVIEW_PROXY_COUNT must be a whole number of proxies, not {value!r}"
+        )
+    count = int(value)
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+    app.before_request(lambda: audit.set_client(request.remote_addr))
+    app.teardown_request(lambda exc: audit.set_client(None))
 
 
 def _error_page(code):

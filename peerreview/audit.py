@@ -1,11 +1,22 @@
 """The audit log: who changed what, and when."""
 
+import contextvars
 import json
 import logging
 
 from .db import now
 
 log = logging.getLogger("peerreview.audit")
+
+# The address of the client whose request is being served (None outside a
+# request: the command line, the report worker). Set by the app for each
+# request, after ProxyFix has put the real client's address in place.
+_client = contextvars.ContextVar("peerreview_client_address", default=None)
+
+
+def set_client(address: str | None) -> None:
+    """Say whose request the entries written from now on (in this context) serve."""
+    _client.set(address)
 
 
 def record(db, actor_id, action: str, object_type: str, object_id, **detail) -> None:
@@ -18,9 +29,17 @@ def record(db, actor_id, action: str, object_type: str, object_id, **detail) -> 
             "object_type": object_type,
             "object_id": object_id,
             "detail": json.dumps(detail, sort_keys=True, default=str),
+            "ip": _client.get(),
         }
     )
-    log.info("%s by user %s on %s %s", action, actor_id, object_type, object_id)
+    log.info(
+        "%s by user %s on %s %s from %s",
+        action,
+        actor_id,
+        object_type,
+        object_id,
+        _client.get() or "-",
+    )
 
 
 def entries(db, object_type: str | None = None, object_id=None, limit: int = 200):

@@ -30,16 +30,9 @@ fraction of what a Python generator does, which on a 2-core machine would
 otherwise take CPU from the server it measures; `--generator python` uses the
 asyncio client below instead. Each line says how much CPU the generator used.
 
-Server choice for this 2-core machine (also `make run`): two processes (one
-per core) of peerreview.serving.Worker, gunicorn's gthread worker with its
-pool of four threads, changed to answer a JSON request that has fully
-arrived (the autosave, and the bare route's identical requests) on its event
-loop's own thread instead of handing it to the pool and back.
-`--gunicorn "--worker-class gthread --workers 2 --threads 4"` measures plain
-gthread in the same way. Interleaved runs on 2026-11-23: plain gthread
-answered 1,400-1,580 saves/s with p95 60-66 ms and 0.55-0.58 ms of server
-CPU per bare request; this worker 2,170-2,230 saves/s with p95 30-34 ms and
-0.47 ms.
+The server is stock gunicorn as `make run` starts it: two processes (one per
+core) of its threaded worker (gthread) with four threads each.
+`--gunicorn "..."` measures other worker options the same way.
 Prints figures; asserts nothing.
 """
 
@@ -65,7 +58,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 PASSWORD = "peerreview-demo"
 GUNICORN_ARGS = [
     "--worker-class",
-    "peerreview.serving.Worker",
+    "gthread",
     "--workers",
     "2",
     "--threads",

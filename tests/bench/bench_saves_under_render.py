@@ -8,7 +8,7 @@ Target (issue 7): the answer save's p95 stays under 100 ms while four reports
 render. On a temporary database (bench_saves.py's open 60-item cycle for the
 savers, plus four agreed cycles of bench_reports.py's 40-item team report, each
 its own team of eight with a 15-action plan) it starts the server the way
-`make run` does: gunicorn (peerreview.serving.Worker, 2 workers x 4 threads,
+`make run` does: gunicorn (stock gthread, 2 workers x 4 threads,
 wsgi:app) and the
 Huey consumer (`huey_consumer peerreview.reports.jobs.huey --workers 2
 --worker-type process`, under `nice -n N` with --nice), on a queue file of its
