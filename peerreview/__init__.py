@@ -67,6 +67,8 @@ def create_app(test_config=None):
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
 
+    if app.config.get("CHECK_MIGRATIONS", True) and not _running_a_command():
+        db.check_migrations(app.config["DATABASE"])
     _trust_proxies(app)
     db.init_app(app)
     csrf.init_app(app)
@@ -120,6 +122,13 @@ def create_app(test_config=None):
     for code in (400, 403, 404, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
     return app
+
+
+def _running_a_command() -> bool:
+    """Whether the app is made for a `flask` command (which may be `db migrate`)."""
+    import click
+
+    return click.get_current_context(silent=True) is not None
 
 
 def _trust_proxies(app) -> None:

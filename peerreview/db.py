@@ -179,6 +179,38 @@ def migrate(db: Database) -> list[str]:
     return pending
 
 
+class MigrationsMissing(RuntimeError):
+    """The database lacks migrations this code needs: the app will not serve it."""
+
+
+def missing_migrations(path) -> list[str]:
+    """Return the migrations not applied to the database at path, without writing.
+
+    A database that does not exist yet lacks them all (and is not created).
+    """
+    names = [m.name for m in _migrations()._migrations]
+    if str(path) == ":memory:" or not os.path.exists(path):
+        return names
+    conn = sqlite3.connect(f"file:{os.path.abspath(path)}?mode=ro", uri=True)
+    try:
+        return [m.name for m in _migrations().pending(Database(conn))]
+    finally:
+        conn.close()
+
+
+def check_migrations(path) -> None:
+    """Refuse (MigrationsMissing) a database that lacks any of the migrations."""
+    missing = missing_migrations(path)
+    if missing:
+        message = (
+            f"peerreview will not serve the database {path}: "
+            f"{len(missing)} migration(s) missing: {', '.join(missing)}. "
+            "Apply them first with `flask db migrate` (`make run` does)."
+        )
+        log.error("%s", message)
+        raise MigrationsMissing(message)
+
+
 def now() -> str:
     """Return the current UTC time as an ISO string (second precision)."""
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")

@@ -7,9 +7,16 @@ from peerreview import create_app
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
+def unchecked(tmp_path) -> dict:
+    """A configuration on an empty database, for what does not touch it."""
+    return {"DATABASE": str(tmp_path / "x.db"), "CHECK_MIGRATIONS": False}
+
+
 def test_testing_config(app):
     assert app.testing
-    assert not create_app({"DATABASE": ":memory:", "SECRET_KEY": "k"}).testing
+    assert not create_app(
+        {"DATABASE": ":memory:", "SECRET_KEY": "k", "CHECK_MIGRATIONS": False}
+    ).testing
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
@@ -17,8 +24,8 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeyp
     monkeypatch.setattr(
         "flask.Flask.auto_find_instance_path", lambda self: str(tmp_path)
     )
-    first = create_app({"DATABASE": str(tmp_path / "x.db")})
-    second = create_app({"DATABASE": str(tmp_path / "x.db")})
+    first = create_app(unchecked(tmp_path))
+    second = create_app(unchecked(tmp_path))
     key_file = tmp_path / "secret_key"
     assert key_file.exists() and oct(key_file.stat().st_mode)[-3:] == "600"
     assert first.secret_key == second.secret_key == key_file.read_text().strip()
@@ -30,9 +37,7 @@ def test_secret_key_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setattr(
         "flask.Flask.auto_find_instance_path", lambda self: str(tmp_path)
     )
-    assert create_app({"DATABASE": str(tmp_path / "x.db")}).secret_key == (
-        "from-the-environment"
-    )
+    assert create_app(unchecked(tmp_path)).secret_key == ("from-the-environment")
     assert not (tmp_path / "secret_key").exists()
 
 

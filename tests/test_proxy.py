@@ -11,8 +11,11 @@ PROXY = {"REMOTE_ADDR": "127.0.0.1"}  # nginx, as gunicorn sees it
 @pytest.fixture
 def proxied(app):
     """The same database, served by an app that trusts one proxy in front."""
-    config = {k: app.config[k] for k in ("DATABASE", "SECRET_KEY", "SERVER_NAME")}
-    return create_app({**config, "TESTING": True, "PROXY_COUNT": "1"})
+    return create_app({**_config(app), "TESTING": True, "PROXY_COUNT": "1"})
+
+
+def _config(app) -> dict:
+    return {k: app.config[k] for k in ("DATABASE", "SECRET_KEY", "SERVER_NAME")}
 
 
 def _failed_sign_ins(client, address, n):
@@ -80,4 +83,4 @@ def test_forwarded_scheme_is_believed_from_the_proxy(demo, proxied):
 
 def test_a_proxy_count_that_is_not_a_number_stops_start_up(app):
     with pytest.raises(ValueError, match="PEERREVIEW_PROXY_COUNT"):
-        create_app({"TESTING": True, "PROXY_COUNT": "one"})
+        create_app({**_config(app), "TESTING": True, "PROXY_COUNT": "one"})
