@@ -8,8 +8,11 @@ cache for its state. Start the worker with
 import logging
 import os
 import pathlib
+import threading
+import time
 
 from huey import SqliteHuey
+from huey.constants import EmptyData
 
 from .cache import ReportCache
 from .render import render_pdf
@@ -27,6 +30,107 @@ DEFAULT_FILE = os.environ.get(
 os.makedirs(os.path.dirname(DEFAULT_FILE), exist_ok=True)
 huey = SqliteHuey(NAME, filename=DEFAULT_FILE, results=False)
 
+# Each worker of the consumer writes the time into the queue's own file this
+# often; a page that waits on a job says so when none has for a while.
+HEARTBEAT_KEY = "peerreview-worker-heartbeat"
+HEARTBEAT_SECONDS = 5
+WORKER_SILENT_SECONDS = 30
+
+
+def _identity(filename: str):
+    """The file's (device, inode), or None when there is no such file."""
+    try:
+        st = os.stat(filename)
+    except FileNotFoundError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+# The queue file as this process found it when it opened it: a file deleted
+# (or put back) since is a different file, which the other processes, holding
+# the old one open, never see.
+_opened = {DEFAULT_FILE: _identity(DEFAULT_FILE)}
+_reported: set = set()
+
+
+def queue_problem() -> str | None:
+    """Say what is wrong with the queue file, logging it once; None if nothing."""
+    if huey.immediate:
+        return None
+    filename = huey.storage_kwargs["filename"]
+    now = _identity(filename)
+    if now is not None and now == _opened.get(filename, now):
+        return None
+    problem = (
+        f"The report queue file {filename} was deleted"
+        + (" and made again" if now else "")
+        + " while the platform was running, so the report worker cannot see "
+        "new PDFs to make. Restart the platform (the web server and the report "
+        "worker) to make reports again."
+    )
+    if (filename, now) not in _reported:
+        _reported.add((filename, now))
+        log.error("%s", problem)
+    return problem
+
+
+def worker_problem() -> str | None:
+    """Say when no report worker has read the queue lately; None if one has."""
+    if huey.immediate:
+        return None
+    try:
+        beat = huey.storage.peek_data(HEARTBEAT_KEY)
+    except Exception:  # the file is gone or broken: queue_problem() says so
+        return None
+    last = 0.0 if beat is EmptyData else float(bytes(beat))
+    if time.time() - last < WORKER_SILENT_SECONDS:
+        return None
+    return (
+        "No report worker has read the queue in the last "
+        f"{WORKER_SILENT_SECONDS} seconds: it may not be running "
+        f"(it must read {huey.storage_kwargs['filename']})."
+    )
+
+
+def in_queue(key: str) -> bool:
+    """Whether a render of this key waits in the queue."""
+    try:
+        return any(task.args[1] == key for task in huey.pending())
+    except Exception:
+        log.exception("could not read the report queue")
+        return True  # unknown: do not queue it twice
+
+
+@huey.on_startup()
+def _start_heartbeat() -> None:
+    """In each consumer worker: write a heartbeat while the queue file is ours."""
+    filename = huey.storage_kwargs["filename"]
+    threading.Thread(
+        target=_heartbeat,
+        args=(filename, _identity(filename)),
+        name="report-heartbeat",
+        daemon=True,
+    ).start()
+
+
+def _heartbeat(filename, identity) -> None:
+    warned = False
+    while True:
+        if _identity(filename) != identity:
+            if not warned:
+                log.error(
+                    "the report queue file %s was deleted while this worker ran: "
+                    "it no longer sees new jobs; restart the report worker",
+                    filename,
+                )
+                warned = True
+        else:
+            try:
+                huey.storage.put_data(HEARTBEAT_KEY, str(time.time()).encode())
+            except Exception:
+                log.exception("could not write the report worker's heartbeat")
+        time.sleep(HEARTBEAT_SECONDS)
+
 
 def init_app(app) -> None:
     """Point the queue at the app's HUEY_FILE; tests run jobs immediately."""
@@ -37,6 +141,9 @@ def init_app(app) -> None:
         if not huey.immediate:
             huey.storage = huey.create_storage()
     huey.immediate = bool(app.config.get("HUEY_IMMEDIATE", app.testing))
+    _opened.setdefault(filename, _identity(filename))
+    app.add_template_global(queue_problem, "report_queue_problem")
+    app.add_template_global(worker_problem, "report_worker_problem")
 
 
 def cache_folder(app) -> str:
@@ -63,12 +170,25 @@ def render_job(cache_dir: str, key: str, html: str, title: str, author: str):
     log.info("report %s rendered: %s bytes", key[:12], len(pdf))
 
 
+def report_cache(cache_dir: str) -> ReportCache:
+    """The cache, able to tell a queued job that left the queue unrendered."""
+    return ReportCache(cache_dir, in_queue=None if huey.immediate else in_queue)
+
+
 def request_render(cache_dir: str, key: str, html: str, title: str, author: str):
-    """Queue a render unless it is cached or already queued; return its state."""
-    cache = ReportCache(cache_dir)
+    """Queue a render unless it is cached or on its way; return its state.
+
+    A job whose worker died (state "lost") is queued again. Nothing is queued
+    while the queue file is broken: the page shows queue_problem() instead.
+    """
+    cache = report_cache(cache_dir)
     state = cache.state(key)
     if state["state"] in ("ready", "queued", "rendering"):
         return state
+    if queue_problem():
+        return state
+    if state["state"] == "lost":
+        log.warning("report %s lost by its worker: queued again", key[:12])
     cache.mark(key, "queued")
     render_job(cache_dir, key, html, title, author)
     return cache.state(key)

@@ -139,7 +139,7 @@ def queue_render(job, what: str) -> None:
 
 def report_cache() -> ReportCache:
     """The app's cache of rendered reports and their render states."""
-    return ReportCache(jobs.cache_folder(current_app))
+    return jobs.report_cache(jobs.cache_folder(current_app))
 
 
 def state_json(state: dict, download: str):

@@ -13,7 +13,7 @@ if (box) {
       const response = await fetch(url, { headers: { Accept: "application/json" } });
       if (response.ok) {
         const data = await response.json();
-        if (data.state === "ready" || data.state === "failed" || data.state === "none") {
+        if (data.state === "ready" || data.state === "failed" || data.state === "lost" || data.state === "none") {
           window.location.reload();
           return;
         }
