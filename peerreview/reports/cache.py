@@ -125,7 +125,9 @@ class ReportCache:
         state = record["state"]
         if state in ("queued", "rendering") and age > STALE_SECONDS:
             return {"state": "none", "message": "", "size": 0}
-        lost = (state == "rendering" and not worker_alive(record.get("worker", ""))) or (
+        lost = (
+            state == "rendering" and not worker_alive(record.get("worker", ""))
+        ) or (
             state == "queued"
             and age > QUEUED_GRACE_SECONDS
             and self.in_queue is not None
