@@ -239,6 +239,128 @@ def migrate_command():
     click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")
 
 
+def backup(source, target) -> None:
+    """Copy the live database at source into a new file at target, consistently.
+
+    SQLite's online backup API copies a snapshot of the database as one read
+    transaction: writers carry on meanwhile, and every transaction committed
+    before it began is in the copy (a plain `cp` of a database in WAL mode
+    misses what is still in the -wal file).
+    """
+    target = pathlib.Path(target)
+    if target.exists():
+        raise click.ClickException(f"{target} exists already: choose a new file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{os.path.abspath(source)}?mode=ro", uri=True)
+    dst = sqlite3.connect(partial)
+    try:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        dst.close()
+        src.close()
+    os.replace(partial, target)
+
+
+def check_backup(path) -> list[str]:
+    """Return what is wrong with a file as a peerreview database to restore."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        return [f"{path} is not a file"]
+    try:
+        conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        return [f"{path} cannot be opened: {e}"]
+    try:
+        try:
+            result = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        except sqlite3.DatabaseError as e:
+            return [f"{path} is not an SQLite database: {e}"]
+        if result != ["ok"]:
+            return [f"integrity check failed: {'; '.join(result[:5])}"]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        if not {"_sqlite_migrations", "users", "cycles", "responses"} <= tables:
+            return [f"{path} is not a peerreview database (its tables are not ours)"]
+        applied = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
+                [_migrations().name],
+            )
+        }
+    finally:
+        conn.close()
+    known = [m.name for m in _migrations()._migrations]
+    problems = []
+    unknown = sorted(applied - set(known))
+    if unknown:
+        problems.append(
+            "it was made by a newer peerreview (migrations this code does not "
+            f"have: {', '.join(unknown)})"
+        )
+    return problems
+
+
+@db_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path):
+    """Copy the live database to PATH (a new file), consistently, while it serves."""
+    backup(current_app.config["DATABASE"], path)
+    size = os.path.getsize(path)
+    click.echo(f"Backed up {current_app.config['DATABASE']} to {path} ({size} bytes)")
+
+
+@db_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the configured database, which exists (it is kept aside).",
+)
+def restore_command(path, replace):
+    """Check the backup at PATH and put it in place of the configured database.
+
+    Stop the web server and the report worker first. The backup must pass
+    SQLite's integrity check and be a peerreview database this code knows
+    (older ones are fine: migrations missing are applied). An existing
+    database is replaced only with --replace, and is kept beside it as
+    <name>.before-restore-<time>.
+    """
+    problems = check_backup(path)
+    if problems:
+        raise click.ClickException(f"Not restored: {path}: " + "; ".join(problems))
+    live = pathlib.Path(current_app.config["DATABASE"])
+    if live.exists() and not replace:
+        raise click.ClickException(
+            f"Not restored: {live} exists. Stop the platform, then run again "
+            "with --replace (the current database is kept aside)."
+        )
+    live.parent.mkdir(parents=True, exist_ok=True)
+    incoming = live.with_name(live.name + ".restoring")
+    incoming.unlink(missing_ok=True)
+    backup(path, incoming)
+    kept = None
+    if live.exists():
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept = live.with_name(f"{live.name}.before-restore-{stamp}")
+        backup(live, kept)
+        for suffix in ("-wal", "-shm"):
+            pathlib.Path(f"{live}{suffix}").unlink(missing_ok=True)
+    os.replace(incoming, live)
+    db = connect(live)
+    try:
+        applied = migrate(db)
+    finally:
+        db.conn.close()
+    click.echo(f"Restored {path} to {live}")
+    if kept:
+        click.echo(f"The database it replaced is kept at {kept}")
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
+
+
 def init_app(app):
     app.teardown_appcontext(close_db)
     app.cli.add_command(db_cli)
