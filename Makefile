@@ -11,18 +11,29 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 # nodejs and npm only where no npm is on the machine already).
 TEST_SYSTEM_PACKAGES := chromium $(shell command -v npm >/dev/null || echo nodejs npm)
 
-.PHONY: run setup system test test-setup lint frontend bench
+.PHONY: run setup system test test-setup lint frontend bench replication-setup
 
-run: setup
+# With PEERREVIEW_REPLICA set, `make run` also replicates the database with
+# Litestream (its binary comes from npm: node_modules/@flydotio/).
+REPLICATION := $(if $(PEERREVIEW_REPLICA),replication-setup)
+
+run: setup $(REPLICATION)
 	$(BIN)/flask db migrate
 	$(BIN)/flask demo load --if-empty
 	@echo "peerreview is at http://127.0.0.1:5000 (Ctrl-C stops it)"
 	@# Web: gunicorn's stock threaded worker (gthread), 2 processes (one per
 	@# core) of 4 threads each (tests/bench/bench_saves.py measures it).
-	@# The report render worker runs beside the web workers, stopped with them.
+	@# The report render worker and, when configured, Litestream run beside
+	@# the web workers and stop with them.
 	$(BIN)/huey_consumer peerreview.reports.jobs.huey --workers 2 --worker-type process --delay 0.1 --max-delay 0.5 & \
-	  consumer=$$!; trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
+	  others=$$!; \
+	  if [ -n "$$PEERREVIEW_REPLICA" ]; then $(BIN)/flask db replicate & others="$$others $$!"; fi; \
+	  trap 'kill $$others 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn --worker-class gthread --workers 2 --threads 4 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+
+replication-setup:
+	$(MAKE) system EXTRA_PACKAGES="$(shell command -v npm >/dev/null || echo nodejs npm)"
+	$(MAKE) node_modules/.installed
 
 setup: system $(VENV)/.installed
 

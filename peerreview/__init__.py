@@ -54,6 +54,10 @@ def create_app(test_config=None):
             "PEERREVIEW_HUEY_FILE", os.path.join(app.instance_path, "jobs.db")
         ),
         PROXY_COUNT=os.environ.get("PEERREVIEW_PROXY_COUNT", "0"),
+        # Continuous replication (flask db replicate): a directory or an
+        # S3-compatible URL, and the endpoint of a service other than AWS.
+        REPLICA=os.environ.get("PEERREVIEW_REPLICA"),
+        REPLICA_ENDPOINT=os.environ.get("PEERREVIEW_REPLICA_ENDPOINT"),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

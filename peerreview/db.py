@@ -361,6 +361,82 @@ def restore_command(path, replace):
         click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
 
 
+def _replication_config(path=None):
+    """Write Litestream's configuration for the app's database; return its path."""
+    from . import replication
+
+    replica = current_app.config.get("REPLICA")
+    if not replica:
+        raise click.ClickException(
+            "Set PEERREVIEW_REPLICA to a directory or an S3-compatible URL first"
+        )
+    database = current_app.config["DATABASE"]
+    path = path or pathlib.Path(current_app.instance_path) / "litestream.yml"
+    pathlib.Path(path).write_text(
+        replication.config(
+            database, replica, current_app.config.get("REPLICA_ENDPOINT")
+        )
+    )
+    return str(path)
+
+
+@db_cli.command("replicate")
+def replicate_command():
+    """Replicate the database continuously to PEERREVIEW_REPLICA (runs Litestream)."""
+    from . import replication
+
+    try:
+        binary = replication.litestream_binary()
+    except replication.ReplicationError as e:
+        raise click.ClickException(str(e)) from e
+    config = _replication_config()
+    click.echo(
+        f"Replicating {current_app.config['DATABASE']} to "
+        f"{replication.replica_url(current_app.config['REPLICA'])} (Litestream)"
+    )
+    sys.stdout.flush()
+    os.execv(binary, [binary, "replicate", "-config", config])
+
+
+@db_cli.command("replica-restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+def replica_restore_command(path):
+    """Fetch the latest copy from PEERREVIEW_REPLICA into PATH (a new file).
+
+    Then check it and put it in place with `flask db restore PATH --replace`.
+    """
+    import subprocess
+
+    from . import replication
+
+    try:
+        binary = replication.litestream_binary()
+    except replication.ReplicationError as e:
+        raise click.ClickException(str(e)) from e
+    if os.path.exists(path):
+        raise click.ClickException(f"{path} exists already: choose a new file")
+    config = _replication_config()
+    done = subprocess.run(
+        [
+            binary,
+            "restore",
+            "-config",
+            config,
+            "-o",
+            path,
+            os.path.abspath(current_app.config["DATABASE"]),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise click.ClickException(f"Litestream could not restore: {done.stderr}")
+    click.echo(
+        f"Restored the replica into {path}; check it and put it in place with "
+        f"`flask db restore {path} --replace`"
+    )
+
+
 def init_app(app):
     app.teardown_appcontext(close_db)
     app.cli.add_command(db_cli)

@@ -767,6 +767,7 @@ def main():
             @measured
             def rate_load(port, seconds):
                 # Always the Python client: Debian's wrk has no fixed rate.
+                time.sleep(1)  # saves wrk left in flight land first
                 stored = stored_revisions(database)
                 jobs = save_jobs(sessions, setup, stored, "rate")
                 return run_fixed_rate(port, jobs, options.rate, seconds)
