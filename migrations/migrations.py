@@ -505,3 +505,34 @@ def m007_audit_client_address(db):
     # The client's address (the real one behind a proxy: PEERREVIEW_PROXY_COUNT)
     # of the request that made each audit entry; null from the command line.
     db["audit_log"].add_column("ip", str)
+
+
+@migrations()
+def m010_plan_carries(db):
+    # When a team drafts the plan of its next cycle of the same instrument,
+    # each unfinished action of the previous plan is carried (copied into the
+    # new plan, linked here) or closed, with the lead's reason.
+    db["plan_carries"].create(
+        {
+            "id": int,
+            "plan_id": int,  # the new plan
+            "from_action_id": int,  # the unfinished action of the previous plan
+            "action_id": int,  # the action it became (None once closed)
+            "decision": str,  # carried | closed
+            "reason": str,
+            "decided_by": int,
+            "decided_at": str,
+        },
+        pk="id",
+        not_null={"plan_id", "from_action_id", "decision", "reason", "decided_at"},
+        defaults={"reason": ""},
+        foreign_keys=[
+            ("plan_id", "action_plans", "id"),
+            ("from_action_id", "plan_actions", "id"),
+            ("action_id", "plan_actions", "id"),
+            ("decided_by", "users", "id"),
+        ],
+    )
+    db["plan_carries"].create_index(["plan_id", "from_action_id"], unique=True)
+    db["plan_carries"].create_index(["from_action_id"])
+    db["plan_carries"].create_index(["action_id"])

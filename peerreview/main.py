@@ -5,10 +5,12 @@ from flask_login import current_user, login_required
 
 from . import permissions as perm
 from .cycles import service as cycles
+from .dates import long_date
 from .db import get_db
 from .organisations import service as orgs
 
 bp = Blueprint("main", __name__)
+bp.add_app_template_filter(long_date, "long_date")
 
 
 def _nav(user) -> list[tuple[str, str]]:

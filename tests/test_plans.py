@@ -16,6 +16,11 @@ from peerreview.plans import service as plans
 def _fresh(db, cid=2):
     """Return cycle cid with its demo plan removed."""
     db.execute(
+        "DELETE FROM plan_carries WHERE plan_id IN "
+        "(SELECT id FROM action_plans WHERE cycle_id = ?)",
+        [cid],
+    )
+    db.execute(
         "DELETE FROM action_notes WHERE action_id IN (SELECT a.id FROM plan_actions a "
         "JOIN action_plans p ON p.id = a.plan_id WHERE p.cycle_id = ?)",
         [cid],
@@ -50,8 +55,9 @@ def test_create_keeps_only_chosen_proposals(demo_full):
     keep = [proposed[2]["item_id"], proposed[0]["item_id"]]
     plans.create_plan(demo_full, cycle, keep, actor_id=head)
     plan = plans.get_plan(demo_full, cycle)
-    assert [a["item_ids"] for a in plan["actions"]] == [[k] for k in keep]
-    assert plan["actions"][0]["title"] == proposed[2]["title"]
+    drafted = [a for a in plan["actions"] if a["source"] == "proposed"]
+    assert [a["item_ids"] for a in drafted] == [[k] for k in keep]
+    assert drafted[0]["title"] == proposed[2]["title"]
     with pytest.raises(plans.PlanError, match="already has"):
         plans.create_plan(demo_full, cycle, keep, actor_id=head)
 

@@ -70,7 +70,7 @@ def _northfield_cycles(db) -> list[int]:
     ]
 
 
-def _draft(db, cid, statuses, due, notes):
+def _draft(db, cid, statuses, due, notes, carry=None):
     cycle = cycles.get_cycle(db, cid)
     lead = (
         cycle["lead_id"]
@@ -82,10 +82,11 @@ def _draft(db, cid, statuses, due, notes):
     )
     proposed = service.proposals_for(db, cycle)
     keep = [p["item_id"] for p in proposed[: len(statuses)]]
-    service.create_plan(db, cycle, keep, actor_id=lead)
+    service.create_plan(db, cycle, keep, carry=carry, actor_id=lead)
     plan = service.get_plan(db, cycle)
     owners = [m["id"] for m in service.owners(db, cycle)]
-    for n, (action, status) in enumerate(zip(plan["actions"], statuses, strict=False)):
+    drafted = [a for a in plan["actions"] if a["source"] == "proposed"]
+    for n, (action, status) in enumerate(zip(drafted, statuses, strict=False)):
         service.update_action(
             db,
             cycle,
@@ -135,5 +136,13 @@ def load(db) -> None:
         {
             0: [("2026-11-16", "Survey drafted; student council to pilot it.")],
             1: [("2026-11-10", "Grouping audit delayed by staff absence.")],
+        },
+        carry={
+            a["id"]: (
+                "carry",
+                "Half done: the new timetable starts in January, so the work "
+                "runs into this year.",
+            )
+            for a in service.carry_candidates(db, cycles.get_cycle(db, this_year))
         },
     )

@@ -1,17 +1,78 @@
 """Forms for action plans."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import (
+    DateField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..formtools import options
-from .service import MAX_TEXT, MAX_TITLE, STATUSES
+from .service import CARRY_DECISIONS, MAX_REASON, MAX_TEXT, MAX_TITLE, STATUSES
 
 
 class DraftForm(FlaskForm):
-    """Keep some of the proposed priorities as the plan's first actions."""
+    """Keep some of the proposed priorities as the plan's first actions.
+
+    Built by draft_form() with, for each unfinished action of the previous
+    plan, a choice ``carry_<id>`` (carry or close) and a reason ``why_<id>``.
+    """
 
     keep = SelectMultipleField("Proposed actions to keep", choices=[])
+    carried_ids: tuple = ()
+
+    def carry_fields(self):
+        """Yield (action id, choice field, reason field) for each unfinished action."""
+        for aid in self.carried_ids:
+            yield aid, self[f"carry_{aid}"], self[f"why_{aid}"]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for _, choice, why in self.carry_fields():
+            if choice.data == "close" and not (why.data or "").strip():
+                why.errors = [*why.errors, "Say why the action is closed"]
+                ok = False
+        return ok
+
+    def carry(self) -> dict:
+        """Return {action id: (decision, reason)} for create_plan."""
+        return {
+            aid: (choice.data, why.data or "")
+            for aid, choice, why in self.carry_fields()
+        }
+
+
+def draft_form(candidates, **kwargs) -> DraftForm:
+    """Return the draft form with a carry-or-close choice per unfinished action."""
+
+    class Form(DraftForm):
+        carried_ids = tuple(c["id"] for c in candidates)
+
+    for n, c in enumerate(candidates, start=1):
+        setattr(
+            Form,
+            f"carry_{c['id']}",
+            RadioField(
+                f"Unfinished action {n}: carry it or close it?",
+                choices=options(CARRY_DECISIONS.items()),
+                default="carry",
+                validators=[DataRequired("Choose whether to carry or close it")],
+            ),
+        )
+        setattr(
+            Form,
+            f"why_{c['id']}",
+            TextAreaField(
+                f"Why (unfinished action {n})",
+                description="Governors read this. Needed when you close it.",
+                validators=[Length(max=MAX_REASON)],
+                render_kw={"rows": 2},
+            ),
+        )
+    return Form(**kwargs)
 
 
 class ActionForm(FlaskForm):

@@ -2,9 +2,11 @@
 
 A plan belongs to one agreed self-evaluation cycle. Its lead drafts it from
 the proposals (the scoring rules' priorities with the instrument's suggested
-actions), then keeps, edits, merges, drops or adds actions. The next agreed
-cycle of the same instrument shows each action beside the change in the
-scores of the items it addressed.
+actions) and from the unfinished actions of the team's previous plan of the
+same instrument, each carried (with its owner, dates, status and notes,
+linked to the old one) or closed, with a reason; then keeps, edits, merges,
+drops or adds actions. The next agreed cycle of the same instrument shows
+each action beside the change in the scores of the items it addressed.
 """
 
 import datetime
@@ -30,6 +32,11 @@ STATUSES = {
 PLANNABLE_STATES = ("agreed", "closed")
 MAX_TITLE = 300
 MAX_TEXT = 4000
+MAX_REASON = 1000
+CARRY_DECISIONS = {
+    "carry": "Carry it into this plan",
+    "close": "Close it: it is not carried",
+}
 TEXT_FIELDS = ("resources", "success_criteria", "impact_measure")
 
 
@@ -166,7 +173,10 @@ def get_plan(db, cycle: dict, *, today: datetime.date | None = None) -> dict | N
         [plan["id"]],
     ):
         notes.setdefault(note["action_id"], []).append(note)
+    links = _carry_links(db, plan["id"])
     for number, action in enumerate(actions, start=1):
+        action["carried_from"] = links["from"].get(action["id"], [])
+        action["carried_to"] = links["to"].get(action["id"])
         action["number"] = number
         action["item_ids"] = json.loads(action["item_ids"])
         action["items"] = [
@@ -186,6 +196,36 @@ def get_plan(db, cycle: dict, *, today: datetime.date | None = None) -> dict | N
     }
     plan["overdue"] = [a for a in actions if a["overdue"]]
     return plan
+
+
+def _carry_links(db, plan_id: int) -> dict:
+    """Return where this plan's actions came from and where they went.
+
+    "from": {action id: [{cycle_id, cycle_title, title}]} for actions carried
+    in (several once merged); "to": {action id: {cycle_id, cycle_title,
+    decision, reason}} for actions the next plan carried or closed.
+    """
+    came: dict[int, list] = {}
+    for row in db.query(
+        "SELECT pc.action_id, old.title, op.cycle_id, c.title AS cycle_title "
+        "FROM plan_carries pc JOIN plan_actions old ON old.id = pc.from_action_id "
+        "JOIN action_plans op ON op.id = old.plan_id JOIN cycles c ON c.id = "
+        "op.cycle_id WHERE pc.plan_id = ? AND pc.action_id IS NOT NULL "
+        "ORDER BY old.position, old.id",
+        [plan_id],
+    ):
+        came.setdefault(row["action_id"], []).append(row)
+    went = {
+        row["from_action_id"]: row
+        for row in db.query(
+            "SELECT pc.from_action_id, pc.decision, pc.reason, np.cycle_id, "
+            "c.title AS cycle_title FROM plan_carries pc JOIN plan_actions old "
+            "ON old.id = pc.from_action_id JOIN action_plans np ON np.id = "
+            "pc.plan_id JOIN cycles c ON c.id = np.cycle_id WHERE old.plan_id = ?",
+            [plan_id],
+        )
+    }
+    return {"from": came, "to": went}
 
 
 def owners(db, cycle: dict) -> list[dict]:
@@ -283,14 +323,22 @@ def _touch(db, plan_id: int, stamp: str) -> None:
     db.execute("UPDATE action_plans SET updated_at = ? WHERE id = ?", [stamp, plan_id])
 
 
-def create_plan(db, cycle: dict, keep, *, actor_id: int) -> int:
-    """Create the cycle's plan with one action for each kept proposal."""
+def create_plan(db, cycle: dict, keep, *, actor_id: int, carry=None) -> int:
+    """Create the cycle's plan with one action for each kept proposal.
+
+    ``carry`` maps each unfinished action of the previous plan (its id) to
+    ``(decision, reason)``, decision "carry" or "close"; an action left out
+    is carried. A carried action comes in first, with its owner (while still
+    in the team), dates, status and notes; a closed one needs a reason.
+    """
     _check_plannable(cycle)
     proposed = {p["item_id"]: p for p in proposals_for(db, cycle)}
     keep = list(dict.fromkeys(keep))
     unknown = [k for k in keep if k not in proposed]
     if unknown:
         raise PlanError("Choose from the proposed priorities.")
+    candidates = carry_candidates(db, cycle)
+    decisions = _carry_decisions(candidates, carry or {})
     stamp = now()
     with immediate(db):
         if db.execute(
@@ -310,7 +358,29 @@ def create_plan(db, cycle: dict, keep, *, actor_id: int) -> int:
             )
             .last_pk
         )
-        for position, item_id in enumerate(keep, start=1):
+        position = 0
+        members = orgs.team_member_ids(db, cycle["team_id"])
+        for old in candidates:
+            decision, reason = decisions[old["id"]]
+            action_id = None
+            if decision == "carry":
+                position += 1
+                action_id = _copy_action(
+                    db, cycle, old, plan_id, position, members, stamp
+                )
+            db["plan_carries"].insert(
+                {
+                    "plan_id": plan_id,
+                    "from_action_id": old["id"],
+                    "action_id": action_id,
+                    "decision": "carried" if decision == "carry" else "closed",
+                    "reason": reason,
+                    "decided_by": actor_id,
+                    "decided_at": stamp,
+                }
+            )
+        for item_id in keep:
+            position += 1
             p = proposed[item_id]
             db["plan_actions"].insert(
                 {
@@ -325,8 +395,23 @@ def create_plan(db, cycle: dict, keep, *, actor_id: int) -> int:
                 }
             )
         audit.record(
-            db, actor_id, "plan.create", "cycle", cycle["id"], plan=plan_id, kept=keep
+            db,
+            actor_id,
+            "plan.create",
+            "cycle",
+            cycle["id"],
+            plan=plan_id,
+            kept=keep,
+            carried=[c["id"] for c in candidates if decisions[c["id"]][0] == "carry"],
+            closed=[c["id"] for c in candidates if decisions[c["id"]][0] == "close"],
         )
+    log.info(
+        "plan %s drafted for cycle %s: %s proposals kept, %s actions carried",
+        plan_id,
+        cycle["id"],
+        len(keep),
+        sum(1 for d, _ in decisions.values() if d == "carry"),
+    )
     return plan_id
 
 
@@ -386,6 +471,13 @@ def drop_action(db, cycle: dict, action_id: int, *, actor_id: int) -> None:
         plan = _plan_row(db, cycle)
         old = _action_row(db, plan["id"], action_id)
         db.execute("DELETE FROM action_notes WHERE action_id = ?", [action_id])
+        # A carried action dropped later is closed: the record says when.
+        db.execute(
+            "UPDATE plan_carries SET action_id = NULL, decision = 'closed', "
+            "reason = 'Dropped from the plan after it was carried.', "
+            "decided_by = ?, decided_at = ? WHERE action_id = ?",
+            [actor_id, now(), action_id],
+        )
         db.execute("DELETE FROM plan_actions WHERE id = ?", [action_id])
         _touch(db, plan["id"], now())
         audit.record(
@@ -426,6 +518,10 @@ def merge_actions(db, cycle: dict, action_ids, *, actor_id: int) -> int:
         for r in rest:
             db.execute(
                 "UPDATE action_notes SET action_id = ? WHERE action_id = ?",
+                [keep["id"], r["id"]],
+            )
+            db.execute(
+                "UPDATE plan_carries SET action_id = ? WHERE action_id = ?",
                 [keep["id"], r["id"]],
             )
             db.execute("DELETE FROM plan_actions WHERE id = ?", [r["id"]])
@@ -518,9 +614,139 @@ def actions_for_results(db, cycle: dict, results: dict | None = None) -> list[di
                 "status": action["status"],
                 "status_label": action["status_label"],
                 "due_on": action["due_on"],
+                "carried_to": action["carried_to"],
                 "from_cycle_id": before["id"],
                 "from_cycle_title": before["title"],
                 "items": items,
             }
         )
     return out
+
+
+# Carry-forward ------------------------------------------------------------------
+
+
+def carry_candidates(db, cycle: dict) -> list[dict]:
+    """Return the previous plan's unfinished actions, to carry or close.
+
+    Empty once this cycle has a plan (the decisions are then made), when the
+    team has no earlier agreed cycle of the instrument, or nothing is left
+    unfinished. Each action says which of its items are in this cycle's
+    version and whether its owner is still in the team.
+    """
+    if db.execute(
+        "SELECT 1 FROM action_plans WHERE cycle_id = ?", [cycle["id"]]
+    ).fetchone():
+        return []
+    before = previous_cycle(db, cycle)
+    plan = get_plan(db, before) if before else None
+    if plan is None:
+        return []
+    members = orgs.team_member_ids(db, cycle["team_id"])
+    items = cycle["snapshot"].items
+    out = []
+    for action in plan["actions"]:
+        if action["status"] == "done":
+            continue
+        out.append(
+            {
+                **action,
+                "from_cycle_id": before["id"],
+                "from_cycle_title": before["title"],
+                "kept_items": [i for i in action["item_ids"] if i in items],
+                "owner_stays": action["owner_id"] in members,
+            }
+        )
+    return out
+
+
+def _carry_decisions(candidates: list[dict], carry: dict) -> dict:
+    """Check the lead's decision for each candidate; return {id: (decision, why)}."""
+    known = {c["id"] for c in candidates}
+    if any(int(k) not in known for k in carry):
+        raise PlanError("Choose from the unfinished actions of the previous plan.")
+    given = {int(k): v for k, v in carry.items()}
+    out = {}
+    for c in candidates:
+        decision, reason = given.get(c["id"], ("carry", ""))
+        reason = (reason or "").strip()
+        if decision not in CARRY_DECISIONS:
+            raise PlanError("Choose whether to carry or close each unfinished action.")
+        if len(reason) > MAX_REASON:
+            raise PlanError(f"Each reason is {MAX_REASON} characters at most.")
+        if decision == "close" and not reason:
+            raise PlanError(
+                f"Say why \u201c{c['title'][:80]}\u201d is closed: governors read it."
+            )
+        if decision == "carry" and not reason:
+            reason = (
+                f"Not finished by the end of {c['from_cycle_title']} "
+                f"({STATUSES[c['status']].lower()})."
+            )
+        out[c["id"]] = (decision, reason)
+    return out
+
+
+def _copy_action(db, cycle, old, plan_id, position, members, stamp) -> int:
+    """Copy an unfinished action, and its notes, into the new plan."""
+    action_id = (
+        db["plan_actions"]
+        .insert(
+            {
+                "plan_id": plan_id,
+                "position": position,
+                "title": old["title"],
+                "item_ids": json.dumps(old["kept_items"]),
+                "owner_id": old["owner_id"] if old["owner_id"] in members else None,
+                "starts_on": old["starts_on"],
+                "due_on": old["due_on"],
+                "resources": old["resources"],
+                "success_criteria": old["success_criteria"],
+                "impact_measure": old["impact_measure"],
+                "status": old["status"],
+                "source": "carried",
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
+        .last_pk
+    )
+    for note in old["notes"]:
+        db["action_notes"].insert(
+            {
+                "action_id": action_id,
+                "noted_on": note["noted_on"],
+                "note": note["note"],
+                "author_id": note["author_id"],
+                "created_at": stamp,
+            }
+        )
+    return action_id
+
+
+def carry_record(db, cycle: dict) -> list[dict]:
+    """Return what the plan took from the previous one: each action, carried or closed.
+
+    Each entry: the old action's title, owner and status, the decision,
+    the reason, and (when carried) the number of the action it became.
+    """
+    rows = list(
+        db.query(
+            "SELECT pc.decision, pc.reason, pc.decided_at, pc.action_id, "
+            "old.id AS from_action_id, old.title, old.status, u.name AS owner_name, "
+            "op.cycle_id AS from_cycle_id, c.title AS from_cycle_title "
+            "FROM plan_carries pc JOIN action_plans p ON p.id = pc.plan_id "
+            "JOIN plan_actions old ON old.id = pc.from_action_id "
+            "JOIN action_plans op ON op.id = old.plan_id "
+            "JOIN cycles c ON c.id = op.cycle_id "
+            "LEFT JOIN users u ON u.id = old.owner_id "
+            "WHERE p.cycle_id = ? ORDER BY old.position, old.id",
+            [cycle["id"]],
+        )
+    )
+    plan = get_plan(db, cycle) if rows else None
+    numbers = {a["id"]: a["number"] for a in (plan or {}).get("actions", [])}
+    for row in rows:
+        row["status_label"] = STATUSES[row["status"]]
+        row["number"] = numbers.get(row["action_id"])
+    return rows

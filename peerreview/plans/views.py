@@ -11,7 +11,7 @@ from ..cycles.views import load_cycle
 from ..db import get_db
 from ..formtools import options
 from . import service
-from .forms import ActionForm, DraftForm, EmptyForm, MergeForm, NoteForm
+from .forms import ActionForm, EmptyForm, MergeForm, NoteForm, draft_form
 
 bp = Blueprint("plans", __name__)
 log = logging.getLogger(__name__)
@@ -66,10 +66,11 @@ def _form_data(action) -> dict:
 def _page(db, cycle, *, draft=None, merge=None, status=200):
     plan = service.get_plan(db, cycle)
     editing = perm.can_edit_plan(current_user, cycle)
-    proposals = []
-    if plan is None:
+    proposals, candidates = [], []
+    if plan is None and editing:
         proposals = service.proposals_for(db, cycle)
-        draft = draft or DraftForm()
+        candidates = service.carry_candidates(db, cycle)
+        draft = draft or draft_form(candidates)
         draft.keep.choices = options((p["item_id"], p["title"]) for p in proposals)
     elif editing:
         merge = merge or MergeForm()
@@ -82,6 +83,8 @@ def _page(db, cycle, *, draft=None, merge=None, status=200):
             cycle=cycle,
             plan=plan,
             proposals=proposals,
+            candidates=candidates,
+            carried=service.carry_record(db, cycle) if plan else [],
             editing=editing,
             plannable=cycle["state"] in service.PLANNABLE_STATES,
             draft=draft,
@@ -109,13 +112,19 @@ def create(cid):
     db = get_db()
     cycle = load_cycle(db, cid)
     perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
-    form = DraftForm()
+    form = draft_form(service.carry_candidates(db, cycle))
     form.keep.choices = options(
         (p["item_id"], p["title"]) for p in service.proposals_for(db, cycle)
     )
     if form.validate_on_submit():
         try:
-            service.create_plan(db, cycle, form.keep.data, actor_id=current_user.id)
+            service.create_plan(
+                db,
+                cycle,
+                form.keep.data,
+                carry=form.carry(),
+                actor_id=current_user.id,
+            )
         except service.PlanError as e:
             _refused(form, e)
         else:

@@ -81,6 +81,7 @@ def report_data(
         "hi": float(points[-1]["value"]),
         "plan": plans.get_plan(db, cycle, today=today),
         "carried": plans.actions_for_results(db, cycle, results),
+        "carry": plans.carry_record(db, cycle),
         "next_review": next_review(db, cycle),
         "today": today.isoformat(),
         "positions": {i["item_id"]: i["position"] for i in results["items"]},
