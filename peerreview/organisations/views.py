@@ -261,12 +261,23 @@ def team(tid):
         members=service.members_of(db, "team", tid),
         role_names=accounts.ROLES,
         can_invite=perm.can_manage_team(current_user, t),
-        team_cycles=cycles.team_cycles(db, tid)
-        if perm.can_view_team_cycles(current_user, t)
-        else [],
+        team_cycles=_team_cycles(db, t),
         cycle_states=cycles.STATE_LABELS,
         can_open_cycle=perm.can_open_cycle(current_user, t),
     )
+
+
+def _team_cycles(db, t) -> list[dict]:
+    """The team's cycles, each saying which of its pages this person may open."""
+    if not perm.can_view_team_cycles(current_user, t):
+        return []
+    out = []
+    for row in cycles.team_cycles(db, t["id"]):
+        cycle = cycles.get_cycle(db, row["id"])
+        row["may_open"] = perm.can_view_cycle(current_user, cycle)
+        row["may_see_results"] = perm.can_view_results(current_user, cycle, t)
+        out.append(row)
+    return out
 
 
 _SCOPE_LOADERS = {
