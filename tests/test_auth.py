@@ -173,6 +173,11 @@ def test_invitation_creates_account_once(demo, client, auth, db):
     assert page.status_code == 200 and "Accept your invitation" in page.get_data(
         as_text=True
     )
+    # It says which team, school and role it is for.
+    assert (
+        "as <strong>team member</strong> of <strong>the Senior leadership team "
+        "of Northfield Primary School</strong>"
+    ) in page.get_data(as_text=True)
     data = {
         "name": "New Person",
         "password": "a-long-password",

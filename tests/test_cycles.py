@@ -455,12 +455,14 @@ def test_lead_opens_a_cycle_in_the_browser_flow(demo, db, client, auth):
             "respondents": [str(u) for u in [team_people(db)[0], *team_people(db)[1]]],
             "closes_on": "2027-03-14",
             "anonymous": "anonymous",
+            "title": "  Closing gaps, spring 2027 ",
         },
     )
     assert response.status_code == 302
     cid = int(response.headers["Location"].rsplit("/", 1)[1])
     cycle = service.get_cycle(db, cid)
     assert cycle["state"] == "draft" and cycle["anonymous"] == 1
+    assert cycle["title"] == "Closing gaps, spring 2027"
     assert len(cycle["snapshot"].item_ids) == 11
     auth.post(f"/cycles/{cid}/state", {"to": "open"}, page=f"/cycles/{cid}")
     assert service.get_cycle(db, cid)["state"] == "open"

@@ -147,6 +147,7 @@ def test_csv_and_xlsx_hold_everything_on_the_page(demo_full, auth, client):
     response = client.get("/partnerships/1/comparison.csv?round=1")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     titles = [r[0] for r in rows if len(r) == 1]
     assert titles == ["Matrix", "Item spread", "Trend", "Who can help whom"]

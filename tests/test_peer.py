@@ -532,3 +532,35 @@ def test_a_peer_reviews_change_compares_with_the_previous_peer_review(demo_full)
     before = previous_cycle(db, second)
     assert before is not None and before["id"] == 15  # round 1's review, not a self
     assert previous_cycle(db, cycles.get_cycle(db, 15)) is None
+
+
+def test_planning_names_every_school_without_a_self_evaluation(demo_full, ascl):
+    db = demo_full
+    castle = db.execute(
+        "SELECT s.id FROM schools s JOIN users u ON u.email = ? JOIN roles r "
+        "ON r.user_id = u.id AND r.scope_type = 'team' JOIN teams t "
+        "ON t.id = r.scope_id AND t.school_id = s.id",
+        [CASTLE_HEAD],
+    ).fetchone()[0]
+    db.execute(
+        "UPDATE cycles SET state = 'open' WHERE kind = 'self' AND team_id IN "
+        "(SELECT id FROM teams WHERE school_id IN (?, ?))",
+        [NORTHFIELD, castle],
+    )
+    reviewer = user_id(db, RIVERSIDE_HEAD)
+    with pytest.raises(peer.PeerError) as refused:
+        peer.plan_round(
+            db,
+            partnership_id=TRUST,
+            instrument=ascl,
+            title="Spring visits",
+            starts_on=None,
+            ends_on=None,
+            hosts=[
+                {"school_id": s, "reviewer_ids": [reviewer], "lead_id": reviewer}
+                for s in (NORTHFIELD, castle)
+            ],
+            actor_id=user_id(db, TRUST_LEAD),
+        )
+    message = str(refused.value)
+    assert "Northfield Primary School and Castle Hill Academy have no agreed" in message

@@ -84,7 +84,9 @@ def test_governors_summary_content(demo_full, client, auth):
     ):
         assert heading in flat
     assert "1 overdue" in flat
-    assert "Closing gaps in attainment, spring 2027: ratings close 2027-03-14" in flat
+    assert (
+        "Closing gaps in attainment, spring 2027: ratings close 14 March 2027" in flat
+    )
 
 
 def _agreed_cycle_with_full_plan(db, instrument, team_id, seed):
@@ -123,8 +125,9 @@ def test_governors_summary_fits_four_pages(demo_full, app, instrument_id):
 def test_demo_page_counts(demo_full, app):
     cycle = cycles.get_cycle(demo_full, 2)
     with app.test_request_context():
+        # Two pages of findings and the carried actions, then the glossary.
         assert (
-            len(render_document(build_html(demo_full, cycle, "governors")).pages) == 2
+            len(render_document(build_html(demo_full, cycle, "governors")).pages) == 3
         )
         assert (
             5 <= len(render_document(build_html(demo_full, cycle, "team")).pages) <= 8
@@ -302,3 +305,11 @@ def test_team_report_ranks_its_first_ten_priorities(demo_full, app):
     assert len(every) > 10
     assert f"The first 10 of {len(every)}" in html
     assert "(the first 10) and all on the results page" in governors
+
+
+def test_governors_summary_explains_its_words(demo_full, app):
+    with app.test_request_context():
+        html = build_html(demo_full, cycles.get_cycle(demo_full, 2), "governors")
+    glossary = html.split("Words used in this summary", 1)[1]
+    for word in ("Split", "Steps apart", "Agreement index", "FSM"):
+        assert f"<dt>{word}</dt>" in glossary

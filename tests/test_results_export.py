@@ -34,6 +34,7 @@ def test_results_exports_match_the_page(demo_full, db, client, auth):
     response = client.get("/cycles/2/results.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="northfield-primary-school-closing-gaps-in-'
         'attainment-autumn-2026-results.csv"'

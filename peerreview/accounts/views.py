@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import permissions as perm
 from ..db import get_db
 from ..extensions import login_manager
+from ..organisations import service as orgs
 from ..security import check_password, lockout_remaining, record_attempt
 from . import mail, service
 from .forms import (
@@ -151,6 +152,7 @@ def accept(token):
             form=form,
             mine=mine,
             role=service.ROLES[inv["role"]],
+            where=_invited_to(db, inv),
         )
     form = AcceptInvitationForm(name=inv["name"])
     if form.validate_on_submit():
@@ -164,8 +166,19 @@ def accept(token):
         flash("Welcome to peerreview. Your account is ready.", "success")
         return redirect(url_for("main.home"))
     return render_template(
-        "auth/accept.html", form=form, inv=inv, role=service.ROLES[inv["role"]]
+        "auth/accept.html",
+        form=form,
+        inv=inv,
+        role=service.ROLES[inv["role"]],
+        where=_invited_to(db, inv),
     )
+
+
+def _invited_to(db, inv) -> str:
+    """The team, school or partnership an invitation is for, in words."""
+    if not inv.get("scope_type"):
+        return ""
+    return orgs.describe_scope(db, inv["scope_type"], inv["scope_id"])
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -119,6 +120,12 @@ def section_form(snapshot, section: dict, answers: dict, formdata=None) -> Flask
 class OpenCycleForm(FlaskForm):
     instrument = SelectField(
         "Instrument", validators=[DataRequired("Choose an instrument")]
+    )
+    title = StringField(
+        "Title (optional)",
+        validators=[Optional(), Length(max=200)],
+        description="For example “Closing gaps in attainment, spring 2027”. "
+        "Left empty, the cycle takes the instrument's title.",
     )
     respondents = SelectMultipleField(
         "Who will rate",

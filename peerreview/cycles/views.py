@@ -68,6 +68,7 @@ def new(tid):
                 else None,
                 anonymous=form.anonymous.data == "anonymous",
                 actor_id=current_user.id,
+                title=(form.title.data or "").strip() or None,
             )
             flash(
                 "The cycle has been created as a draft. Open it when you are ready.",
@@ -337,11 +338,21 @@ def agree(cid, item_id):
                 deferred=form.defer.data,
                 actor_id=current_user.id,
             )
-            flash("Saved.", "success")
         except service.CycleError as e:
             field = "rationale" if "rationale" in str(e) or "why" in str(e) else None
             anchor = f"rationale-{item_id}" if field else f"agree-{item_id}-0"
             item = cycle["snapshot"].items.get(item_id)
             where = f"“{item['statement'][:60]}”: " if item else ""
             flash(f"{where}{e}", f"error:{anchor}")
+        else:
+            # Shown inside the item and focused there (the page opens at it),
+            # where the person is looking, not in a banner at the top.
+            label = cycle["snapshot"].label(form.value.data) if form.value.data else ""
+            flash(
+                "Deferred: come back to this item."
+                if form.defer.data
+                else f"Agreed score saved: {label}.",
+                f"saved:{item_id}",
+            )
+            return redirect(url_for("cycles.moderate", cid=cid) + f"#saved-{item_id}")
     return redirect(url_for("cycles.moderate", cid=cid) + f"#item-{item_id}")

@@ -180,6 +180,28 @@ def get_school(db, sid: int) -> dict | None:
     return rows[0] if rows else None
 
 
+def describe_scope(db, scope_type: str, scope_id: int) -> str:
+    """Name what a role is held in, as an invitation says it.
+
+    A team names its school (or, for a trust board, its partnership):
+    "the Senior leadership team of Northfield Primary School".
+    """
+    if scope_type == "team":
+        team = get_team(db, scope_id)
+        if team is None:
+            return "a team that no longer exists"
+        return (
+            f"the {team['name']} of {team['school_name'] or team['partnership_name']}"
+        )
+    if scope_type == "school":
+        school = get_school(db, scope_id)
+        return school["name"] if school else "a school that no longer exists"
+    if scope_type == "partnership":
+        partnership = get_partnership(db, scope_id)
+        return partnership["name"] if partnership else "a partnership"
+    return "peerreview"
+
+
 def get_team(db, tid: int) -> dict | None:
     rows = list(
         db.query(

@@ -317,11 +317,12 @@ def invite(scope_type, scope_id):
             actor_id=current_user.id,
         )
         link = url_for("auth.accept", token=token, _external=True)
+        where = service.describe_scope(db, scope_type, scope_id)
         sent = mail.send_link(
             current_app.config,
             form.email.data,
-            f"You are invited to join {scope['name']} on peerreview",
-            f"{current_user.name} has invited you to join {scope['name']} as "
+            f"You are invited to join {where} on peerreview",
+            f"{current_user.name} has invited you to join {where} as "
             f"{accounts.ROLES[form.role.data].lower()}.\n\nAccept within "
             f"{accounts.INVITE_DAYS} days: {link}\n",
         )

@@ -249,7 +249,7 @@ def plan_round(
     if not hosts:
         raise PeerError("Choose at least one host school.")
     schools = {s["id"]: s for s in partnership_schools(db, partnership_id)}
-    planned = []
+    planned, missing = [], []
     for host in hosts:
         school = schools.get(host["school_id"])
         if school is None or not school["team_id"]:
@@ -260,11 +260,21 @@ def plan_round(
         )
         own = latest_self_cycle(db, school["team_id"], instrument.id)
         if own is None:
-            raise PeerError(
-                f"{school['name']} has no agreed self-evaluation on "
-                f"“{instrument.title}” yet; peer review compares with it."
-            )
+            missing.append(school["name"])
+            continue
         planned.append((school, reviewers, host["lead_id"], own["id"]))
+    if missing:
+        # Name every such school at once, so the lead fixes the plan in one go.
+        names = (
+            missing[0]
+            if len(missing) == 1
+            else (", ".join(missing[:-1]) + " and " + missing[-1])
+        )
+        raise PeerError(
+            f"{names} {'has' if len(missing) == 1 else 'have'} no agreed "
+            f"self-evaluation on “{instrument.title}” yet; peer review "
+            "compares with it."
+        )
     with immediate(db):
         round_id = (
             db["peer_rounds"]

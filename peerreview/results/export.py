@@ -15,7 +15,8 @@ from openpyxl.styles import Font
 
 from .service import WORDED_SCALES
 
-CSV_TYPE = "text/csv; charset=utf-8"
+# Werkzeug adds "; charset=utf-8" to a text/* mimetype: name it once only.
+CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -156,7 +156,10 @@ def test_full_cycle_journey(live_server, page, browser):
             f"Agreed at the meeting ({n})."
         )
         section.get_by_role("button", name=f"Record for item {n}", exact=True).click()
-        expect(page.get_by_role("alert").first).to_contain_text("Saved.")
+        # The confirmation is inside the item, and focused: where the lead looks.
+        saved = section.get_by_role("status")
+        expect(saved).to_contain_text("Agreed score saved: Agree.")
+        expect(saved).to_be_focused()
     expect(page.get_by_text(re.compile(r"^Agreed: Agree"))).to_have_count(ITEMS)
     check_page(page, "cycles-9-moderation-agreed")
     page.get_by_role("link", name="Back to the cycle").click()
