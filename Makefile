@@ -52,8 +52,11 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
+# npm install, not npm ci: the lock names Litestream's binary for this
+# platform only (the registry here serves no darwin or arm64 builds), and
+# npm ci refuses a lock without every optional platform package.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
 test-setup:
