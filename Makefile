@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 # nodejs and npm only where no npm is on the machine already).
 TEST_SYSTEM_PACKAGES := chromium $(shell command -v npm >/dev/null || echo nodejs npm)
 
-.PHONY: run setup system test test-setup lint frontend bench replication-setup
+.PHONY: run setup system test test-fast test-setup lint frontend bench replication-setup
 
 # With PEERREVIEW_REPLICA set, `make run` also replicates the database with
 # Litestream (its binary comes from npm: node_modules/@flydotio/).
@@ -65,6 +65,10 @@ test-setup:
 
 test: test-setup
 	$(BIN)/pytest -q
+
+# The edit-test loop: no browser journeys, no real servers or processes.
+test-fast: $(VENV)/.installed
+	$(BIN)/pytest -q -m "not browser and not slow"
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

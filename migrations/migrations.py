@@ -135,7 +135,6 @@ def m001_accounts_and_organisations(db):
     )
     db["audit_log"].create_index(["object_type", "object_id"])
 
-
 @migrations()
 def m002_instruments_and_cycles(db):
     # A snapshot of one instrument version as it was when first used.
@@ -287,6 +286,66 @@ def m002_instruments_and_cycles(db):
     )
     db["agreed_score_history"].create_index(["cycle_id", "item_id"])
 
+@migrations()
+def m003_peer_review(db):
+    # One row per host in a peer-review round: the peer cycle, the host school
+    # and the agreed self-evaluation it is compared with.
+    db["peer_reviews"].create(
+        {
+            "cycle_id": int,
+            "round_id": int,
+            "school_id": int,
+            "self_cycle_id": int,
+            "pairs_stamp": str,  # when peer_pairs was filled for this review
+        },
+        pk="cycle_id",
+        not_null={"round_id", "school_id", "self_cycle_id"},
+        foreign_keys=[
+            ("cycle_id", "cycles", "id"),
+            ("round_id", "peer_rounds", "id"),
+            ("school_id", "schools", "id"),
+            ("self_cycle_id", "cycles", "id"),
+        ],
+    )
+    db["peer_reviews"].create_index(["round_id", "school_id"], unique=True)
+    db["peer_reviews"].create_index(["school_id"])
+    db["peer_rounds"].create_index(["partnership_id", "instrument_id"])
+    # The numeric value of each answer code per item of a snapshot (reverse
+    # items already turned round), so comparisons aggregate in SQL.
+    db["snapshot_values"].create(
+        {
+            "version_id": int,
+            "item_id": str,
+            "code": str,
+            "section_id": str,
+            "value": float,
+        },
+        pk=("version_id", "item_id", "code"),
+        not_null={"section_id", "value"},
+        foreign_keys=[("version_id", "instrument_versions", "id")],
+    )
+    # A cache of comparable items, one row per item of an agreed peer review:
+    # the agreed self and peer values side by side, refilled when either cycle
+    # is agreed again (see partnership.comparison.refresh), so the partnership
+    # page aggregates one narrow table.
+    db["peer_pairs"].create(
+        {
+            "cycle_id": int,
+            "item_id": str,
+            "round_id": int,
+            "school_id": int,
+            "section_id": str,
+            "self_value": float,
+            "peer_value": float,
+        },
+        pk=("cycle_id", "item_id"),
+        not_null={"round_id", "school_id", "section_id", "self_value", "peer_value"},
+        foreign_keys=[("cycle_id", "cycles", "id")],
+    )
+    db["peer_pairs"].create_index(
+        ["round_id", "school_id", "section_id", "self_value", "peer_value"]
+    )
+    db["peer_pairs"].create_index(["round_id", "item_id", "peer_value", "self_value"])
 
 @migrations()
 def m004_action_plans_and_reports(db):
@@ -359,76 +418,12 @@ def m004_action_plans_and_reports(db):
     )
     db["action_notes"].create_index(["action_id"])
 
-
-@migrations()
-def m003_peer_review(db):
-    # One row per host in a peer-review round: the peer cycle, the host school
-    # and the agreed self-evaluation it is compared with.
-    db["peer_reviews"].create(
-        {
-            "cycle_id": int,
-            "round_id": int,
-            "school_id": int,
-            "self_cycle_id": int,
-            "pairs_stamp": str,  # when peer_pairs was filled for this review
-        },
-        pk="cycle_id",
-        not_null={"round_id", "school_id", "self_cycle_id"},
-        foreign_keys=[
-            ("cycle_id", "cycles", "id"),
-            ("round_id", "peer_rounds", "id"),
-            ("school_id", "schools", "id"),
-            ("self_cycle_id", "cycles", "id"),
-        ],
-    )
-    db["peer_reviews"].create_index(["round_id", "school_id"], unique=True)
-    db["peer_reviews"].create_index(["school_id"])
-    db["peer_rounds"].create_index(["partnership_id", "instrument_id"])
-    # The numeric value of each answer code per item of a snapshot (reverse
-    # items already turned round), so comparisons aggregate in SQL.
-    db["snapshot_values"].create(
-        {
-            "version_id": int,
-            "item_id": str,
-            "code": str,
-            "section_id": str,
-            "value": float,
-        },
-        pk=("version_id", "item_id", "code"),
-        not_null={"section_id", "value"},
-        foreign_keys=[("version_id", "instrument_versions", "id")],
-    )
-    # A cache of comparable items, one row per item of an agreed peer review:
-    # the agreed self and peer values side by side, refilled when either cycle
-    # is agreed again (see partnership.comparison.refresh), so the partnership
-    # page aggregates one narrow table.
-    db["peer_pairs"].create(
-        {
-            "cycle_id": int,
-            "item_id": str,
-            "round_id": int,
-            "school_id": int,
-            "section_id": str,
-            "self_value": float,
-            "peer_value": float,
-        },
-        pk=("cycle_id", "item_id"),
-        not_null={"round_id", "school_id", "section_id", "self_value", "peer_value"},
-        foreign_keys=[("cycle_id", "cycles", "id")],
-    )
-    db["peer_pairs"].create_index(
-        ["round_id", "school_id", "section_id", "self_value", "peer_value"]
-    )
-    db["peer_pairs"].create_index(["round_id", "item_id", "peer_value", "self_value"])
-
-
 @migrations()
 def m005_responses_counted_by_item(db):
     # Scoring counts a cycle's answers per (item, value) in SQL
     # (results.service.counted_answers); this index lets SQLite count them
     # from the index alone, in order, without sorting.
     db["responses"].create_index(["cycle_id", "item_id", "value", "respondent_id"])
-
 
 @migrations()
 def m006_respondent_letters(db):
@@ -467,6 +462,41 @@ def _m006_letter(n: int) -> str:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
 
+@migrations()
+def m007_audit_client_address(db):
+    # The client's address (the real one behind a proxy: PEERREVIEW_PROXY_COUNT)
+    # of the request that made each audit entry; null from the command line.
+    db["audit_log"].add_column("ip", str)
+
+@migrations()
+def m010_plan_carries(db):
+    # When a team drafts the plan of its next cycle of the same instrument,
+    # each unfinished action of the previous plan is carried (copied into the
+    # new plan, linked here) or closed, with the lead's reason.
+    db["plan_carries"].create(
+        {
+            "id": int,
+            "plan_id": int,  # the new plan
+            "from_action_id": int,  # the unfinished action of the previous plan
+            "action_id": int,  # the action it became (None once closed)
+            "decision": str,  # carried | closed
+            "reason": str,
+            "decided_by": int,
+            "decided_at": str,
+        },
+        pk="id",
+        not_null={"plan_id", "from_action_id", "decision", "reason", "decided_at"},
+        defaults={"reason": ""},
+        foreign_keys=[
+            ("plan_id", "action_plans", "id"),
+            ("from_action_id", "plan_actions", "id"),
+            ("action_id", "plan_actions", "id"),
+            ("decided_by", "users", "id"),
+        ],
+    )
+    db["plan_carries"].create_index(["plan_id", "from_action_id"], unique=True)
+    db["plan_carries"].create_index(["from_action_id"])
+    db["plan_carries"].create_index(["action_id"])
 
 @migrations()
 def m011_schools_from_gias_and_imports(db):
@@ -498,41 +528,3 @@ def m011_schools_from_gias_and_imports(db):
         foreign_keys=[("created_by", "users", "id")],
     )
     db["import_batches"].create_index(["token_hash"], unique=True)
-
-
-@migrations()
-def m007_audit_client_address(db):
-    # The client's address (the real one behind a proxy: PEERREVIEW_PROXY_COUNT)
-    # of the request that made each audit entry; null from the command line.
-    db["audit_log"].add_column("ip", str)
-
-
-@migrations()
-def m010_plan_carries(db):
-    # When a team drafts the plan of its next cycle of the same instrument,
-    # each unfinished action of the previous plan is carried (copied into the
-    # new plan, linked here) or closed, with the lead's reason.
-    db["plan_carries"].create(
-        {
-            "id": int,
-            "plan_id": int,  # the new plan
-            "from_action_id": int,  # the unfinished action of the previous plan
-            "action_id": int,  # the action it became (None once closed)
-            "decision": str,  # carried | closed
-            "reason": str,
-            "decided_by": int,
-            "decided_at": str,
-        },
-        pk="id",
-        not_null={"plan_id", "from_action_id", "decision", "reason", "decided_at"},
-        defaults={"reason": ""},
-        foreign_keys=[
-            ("plan_id", "action_plans", "id"),
-            ("from_action_id", "plan_actions", "id"),
-            ("action_id", "plan_actions", "id"),
-            ("decided_by", "users", "id"),
-        ],
-    )
-    db["plan_carries"].create_index(["plan_id", "from_action_id"], unique=True)
-    db["plan_carries"].create_index(["from_action_id"])
-    db["plan_carries"].create_index(["action_id"])

@@ -70,6 +70,8 @@ def create_app(test_config=None):
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        # WeasyPrint reports each rendering step at INFO: noise in a terminal.
+        logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
     if app.config.get("CHECK_MIGRATIONS", True) and not _running_a_command():
         db.check_migrations(app.config["DATABASE"])

@@ -141,8 +141,10 @@ def _committed(db: Database) -> None:
         try:
             db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.OperationalError as e:
-            # The transaction is committed; the next checkpoint will do.
-            log.warning("WAL checkpoint skipped: %s", e)
+            # The transaction is committed; the next checkpoint will do. This
+            # happens when a statement on this connection is still open
+            # ("database table is locked"), which is harmless.
+            log.debug("WAL checkpoint skipped: %s", e)
 
 
 # One connection per thread, kept across requests: opening one costs more

@@ -1,6 +1,7 @@
 """Helpers and demo sign-ins shared by the tests."""
 
 import re
+from html.parser import HTMLParser
 
 TOKEN = re.compile(
     r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
@@ -14,6 +15,25 @@ def csrf_token(client, url="/sign-in") -> str:
     match = TOKEN.search(html)
     assert match, f"no CSRF token on {url}"
     return match.group(1) or match.group(2)
+
+
+class _Checked(HTMLParser):
+    def __init__(self, name):
+        super().__init__()
+        self.name, self.values = name, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("name") == self.name and "checked" in attrs:
+            self.values.append(attrs.get("value"))
+
+
+def checked(html: str, name: str) -> list:
+    """Return the values of the checked inputs called name, whatever the
+    order of their attributes."""
+    parser = _Checked(name)
+    parser.feed(html)
+    return parser.values
 
 
 class Auth:

@@ -54,6 +54,16 @@ def test_every_cli_command_is_documented(app):
     assert missing == []
 
 
-def test_wsgi_module_creates_the_app():
-    text = (ROOT / "wsgi.py").read_text().strip().splitlines()
-    assert text == ["from peerreview import create_app", "", "app = create_app()"]
+def test_wsgi_module_serves_the_app(tmp_path, monkeypatch):
+    import importlib
+
+    from peerreview import db
+
+    path = tmp_path / "wsgi.db"
+    db.migrate(db.connect(path))
+    monkeypatch.setenv("PEERREVIEW_DATABASE", str(path))
+    wsgi = importlib.import_module("wsgi")
+    app = importlib.reload(wsgi).app
+    assert app.config["DATABASE"] == str(path)
+    page = app.test_client().get("/sign-in")
+    assert page.status_code == 200 and "Sign in" in page.get_data(as_text=True)
