@@ -135,6 +135,7 @@ def m001_accounts_and_organisations(db):
     )
     db["audit_log"].create_index(["object_type", "object_id"])
 
+
 @migrations()
 def m002_instruments_and_cycles(db):
     # A snapshot of one instrument version as it was when first used.
@@ -286,6 +287,7 @@ def m002_instruments_and_cycles(db):
     )
     db["agreed_score_history"].create_index(["cycle_id", "item_id"])
 
+
 @migrations()
 def m003_peer_review(db):
     # One row per host in a peer-review round: the peer cycle, the host school
@@ -346,6 +348,7 @@ def m003_peer_review(db):
         ["round_id", "school_id", "section_id", "self_value", "peer_value"]
     )
     db["peer_pairs"].create_index(["round_id", "item_id", "peer_value", "self_value"])
+
 
 @migrations()
 def m004_action_plans_and_reports(db):
@@ -418,12 +421,14 @@ def m004_action_plans_and_reports(db):
     )
     db["action_notes"].create_index(["action_id"])
 
+
 @migrations()
 def m005_responses_counted_by_item(db):
     # Scoring counts a cycle's answers per (item, value) in SQL
     # (results.service.counted_answers); this index lets SQLite count them
     # from the index alone, in order, without sorting.
     db["responses"].create_index(["cycle_id", "item_id", "value", "respondent_id"])
+
 
 @migrations()
 def m006_respondent_letters(db):
@@ -462,11 +467,13 @@ def _m006_letter(n: int) -> str:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
 
+
 @migrations()
 def m007_audit_client_address(db):
     # The client's address (the real one behind a proxy: PEERREVIEW_PROXY_COUNT)
     # of the request that made each audit entry; null from the command line.
     db["audit_log"].add_column("ip", str)
+
 
 @migrations()
 def m010_plan_carries(db):
@@ -497,6 +504,7 @@ def m010_plan_carries(db):
     db["plan_carries"].create_index(["plan_id", "from_action_id"], unique=True)
     db["plan_carries"].create_index(["from_action_id"])
     db["plan_carries"].create_index(["action_id"])
+
 
 @migrations()
 def m011_schools_from_gias_and_imports(db):
