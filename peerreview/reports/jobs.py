@@ -59,7 +59,12 @@ def queue_problem() -> str | None:
         return None
     filename = huey.storage_kwargs["filename"]
     now = _identity(filename)
-    if now is not None and now == _opened.get(filename, now):
+    if _opened.get(filename) is None:
+        # Not there when this process first named it: the queue makes it on
+        # first use, so the file found now is the one in use.
+        _opened[filename] = now
+        return None
+    if now == _opened[filename]:
         return None
     problem = (
         f"The report queue file {filename} was deleted"
@@ -101,19 +106,31 @@ def in_queue(key: str) -> bool:
         return True  # unknown: do not queue it twice
 
 
+# Each consumer worker's heartbeat stops when that worker shuts down.
+_worker = threading.local()
+
+
 @huey.on_startup()
 def _start_heartbeat() -> None:
     """In each consumer worker: write a heartbeat while the queue file is ours."""
     filename = huey.storage_kwargs["filename"]
+    _worker.stop = threading.Event()
     threading.Thread(
         target=_heartbeat,
-        args=(filename, _identity(filename)),
+        args=(filename, _identity(filename), _worker.stop),
         name="report-heartbeat",
         daemon=True,
     ).start()
 
 
-def _heartbeat(filename, identity) -> None:
+@huey.on_shutdown()
+def _stop_heartbeat() -> None:
+    stop = getattr(_worker, "stop", None)
+    if stop is not None:
+        stop.set()
+
+
+def _heartbeat(filename, identity, stop: threading.Event) -> None:
     warned = False
     while True:
         if _identity(filename) != identity:
@@ -124,12 +141,13 @@ def _heartbeat(filename, identity) -> None:
                     filename,
                 )
                 warned = True
-        else:
+        elif huey.storage_kwargs["filename"] == filename:
             try:
                 huey.storage.put_data(HEARTBEAT_KEY, str(time.time()).encode())
             except Exception:
                 log.exception("could not write the report worker's heartbeat")
-        time.sleep(HEARTBEAT_SECONDS)
+        if stop.wait(HEARTBEAT_SECONDS):
+            return
 
 
 def init_app(app) -> None:
