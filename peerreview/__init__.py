@@ -9,7 +9,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import audit, db
+from . import audit, db, inputs
 from .extensions import csrf, login_manager
 from .security import set_security_headers
 
@@ -33,6 +33,7 @@ def _secret_key(instance_path: str) -> str:
 def create_app(test_config=None):
     """Create and configure the application."""
     app = Flask(__name__, instance_relative_config=True)
+    inputs.init_app(app)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(
         DATABASE=os.environ.get(

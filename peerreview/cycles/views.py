@@ -19,6 +19,7 @@ from .. import anonymity, audit, catalogue
 from .. import permissions as perm
 from ..db import get_db
 from ..formtools import options
+from ..inputs import whole_number
 from ..organisations import service as orgs
 from ..organisations.views import load_team
 from . import moderation, service
@@ -26,6 +27,7 @@ from .forms import AgreeForm, OpenCycleForm, StateForm, answer_choices, section_
 
 bp = Blueprint("cycles", __name__)
 log = logging.getLogger(__name__)
+BAD_REVISION = "The answer could not be read: reload the page and try again."
 
 
 def load_cycle(db, cid: int) -> dict:
@@ -203,8 +205,11 @@ def save_section(cid, section_id):
             }
             if all((old.get(k) or None) == (v or None) for k, v in new.items()):
                 continue
+            base = whole_number(form[prefix + "revision"].data, default=0)
+            if base is None:
+                errors.append((form[prefix + "value"].id + "-0", BAD_REVISION))
+                continue
             try:
-                base = int(form[prefix + "revision"].data or 0)
                 service.save_answer(
                     db, cycle, current_user.id, item["id"], base_revision=base, **new
                 )
@@ -232,6 +237,9 @@ def save_answer(cid):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("item_id"), str):
         return jsonify(error="The answer could not be read."), 400
+    base = whole_number(body.get("revision"), default=0)
+    if base is None:
+        return jsonify(error=BAD_REVISION), 400
     try:
         saved = service.save_answer(
             db,
@@ -241,7 +249,7 @@ def save_answer(cid):
             value=_text(body.get("value")),
             comment=_text(body.get("comment")),
             evidence=_text(body.get("evidence")),
-            base_revision=int(body.get("revision") or 0),
+            base_revision=base,
         )
     except service.StaleAnswer as e:
         return jsonify(error=str(e), current=e.current), 409

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from .. import audit
 from ..db import immediate, now
+from ..inputs import clean_text
 from .loader import InstrumentInvalid, Problem, check_version_change, parse_text
 from .schema import Instrument
 
@@ -98,7 +99,7 @@ def decode(raw: bytes, filename: str) -> str:
             [f"The file must be {MAX_UPLOAD_BYTES // 1024} KB or smaller"]
         )
     try:
-        return raw.decode("utf-8")
+        return clean_text(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         problem = Problem(filename, line, None, f"not valid UTF-8 (byte {error.start})")

@@ -17,6 +17,7 @@ import re
 
 from .. import audit, batches
 from ..db import immediate, now
+from ..inputs import clean_text
 from . import postcodes
 
 COLUMNS = {
@@ -57,15 +58,19 @@ class GiasRefused(ValueError):
 
 
 def decode(raw: bytes) -> str:
-    """Return the text of an extract: UTF-8 (with or without a BOM), else Windows-1252."""
+    """Return the text of an extract: UTF-8 (with or without a BOM), else Windows-1252.
+
+    NULs and bidirectional controls are removed, as from every form field.
+    """
     try:
-        return raw.decode("utf-8-sig")
+        return clean_text(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         pass
     try:
-        return raw.decode("cp1252")
+        return clean_text(raw.decode("cp1252"))
     except UnicodeDecodeError:
-        return raw.decode("latin-1")  # cp1252 leaves five bytes undefined
+        # cp1252 leaves five bytes undefined
+        return clean_text(raw.decode("latin-1"))
 
 
 def _phase(phase_name: str, type_name: str) -> tuple[str | None, str | None]:
