@@ -2,16 +2,22 @@
 
 Run from the repo root: ``.venv/bin/python tests/bench/bench_reports.py``.
 
-1. The team report for a 40-item instrument (the ASCL checklist's scale,
-   scoring and wording, its items repeated to 40 in four sections) with 8
-   raters and a 15-action plan with notes: rendered ten times; the median,
-   beside the median of WeasyPrint rendering a one-page document of one
-   paragraph, and the ratio. Peak memory: Python allocations during one
-   render (tracemalloc) and the process's peak resident size.
+1. The team report (the ASCL checklist's scale, scoring and wording, its items
+   repeated in four sections) with 8 raters and a 15-action plan with notes,
+   for 40 items and for 120: rendered several times; the median, beside the
+   median of the renderer's floor for the same content, rendered in the same
+   run: as many pages of one plain paragraph each as the report has, plus
+   one plain table the size of the item table (one row per item, four short
+   cells). What the report costs above that floor is ours (its styles,
+   charts and tables); the floor is WeasyPrint's. Peak memory: Python
+   allocations during one render (tracemalloc) and the process's peak
+   resident size after each size.
 2. 50 governors' summaries for a partnership of 50 schools, through the real
    ``flask reports governors --partnership … --out …`` command, cold cache.
-Targets (issue 7): team report < 1 s median and within 8x of the baseline;
-peak memory < 150 MB; 50 summaries < 30 s.
+Targets (issue 16): the 40-item team report < 1 s median and within 3x of
+its floor; peak memory < 150 MB at 120 items; 50 summaries < 30 s.
+(The earlier "within 8x of a one-page document" is withdrawn: a plain table
+of 40 rows alone is far more than 8x one paragraph.)
 """
 
 import logging
@@ -40,26 +46,28 @@ from peerreview.reports.render import render_document, render_pdf  # noqa: E402
 from peerreview.reports.views import build_html  # noqa: E402
 
 RUNS = int(__import__("os").environ.get("BENCH_RUNS", "10"))
-ITEMS = 40
+SIZES = (40, 120)
 RATERS = 8
 ACTIONS = 15
 SCHOOLS = int(__import__("os").environ.get("BENCH_SCHOOLS", "50"))
 
 
-def instrument_40():
+def instrument_of(count):
     data = yaml.safe_load((ROOT / "instruments" / "ascl-closing-gaps.yaml").read_text())
     source = [i for s in data["sections"] for i in s["items"]]
     sections = []
     for s in range(4):
         items = []
-        for n in range(ITEMS // 4):
+        for n in range(count // 4):
             item = dict(source[(s * 10 + n) % len(source)])
             item["id"] = f"bench-{s}-{n}"
             items.append(item)
         sections.append(
             {"id": f"sec-{s}", "title": f"Theme {s + 1} of the bench", "items": items}
         )
-    data.update(id="bench-40", title="Bench instrument, 40 items", sections=sections)
+    data.update(
+        id=f"bench-{count}", title=f"Bench instrument, {count} items", sections=sections
+    )
     data["actions"] = [
         {
             "items": [i["id"]],
@@ -69,7 +77,9 @@ def instrument_40():
         for i in s["items"]
     ]
     dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda *a: True})
-    return parse_text(yaml.dump(data, Dumper=dumper, sort_keys=False), "bench-40.yaml")
+    return parse_text(
+        yaml.dump(data, Dumper=dumper, sort_keys=False), f"bench-{count}.yaml"
+    )
 
 
 def add_people(db, team_id, count, tag):
@@ -101,7 +111,7 @@ def add_people(db, team_id, count, tag):
 
 
 def team_report_cycle(db, tag="t", seed=4, instrument=None) -> dict:
-    """Add a team of RATERS, its agreed cycle of the 40 items and a plan of ACTIONS."""
+    """Add a team of RATERS, its agreed cycle of the items and a plan of ACTIONS."""
     team = (
         db["teams"]
         .insert({"name": f"Bench SLT {tag}", "kind": "slt", "school_id": 1})
@@ -110,7 +120,7 @@ def team_report_cycle(db, tag="t", seed=4, instrument=None) -> dict:
     people = add_people(db, team, RATERS, tag)
     cid = demo_cycles._run(
         db,
-        instrument or instrument_40(),
+        instrument or instrument_of(40),
         team,
         state="agreed",
         bias=-0.6,
@@ -165,36 +175,29 @@ PLAIN = (
 )
 
 
-def plain_pages(count):
-    """A document of `count` pages, one short paragraph on each."""
-    return (
-        "<html lang='en'><body>"
-        + "".join(
-            f"<p style='break-after: page'>Page {n + 1}: {PLAIN}</p>"
-            for n in range(count)
-        )
-        + "</body></html>"
+def floor_document(pages, rows):
+    """The renderer's floor for a report of `pages` pages and an item table of
+    `rows` rows: that many pages of one short paragraph each, then one plain
+    table of `rows` rows and four short cells."""
+    paragraphs = "".join(
+        f"<p style='break-after: page'>Page {n + 1}: {PLAIN}</p>" for n in range(pages)
     )
-
-
-def plain_table(rows):
-    """A document of one plain table of `rows` rows and four short cells."""
     body = "".join(
         f"<tr><td>{n}</td><td>Statement {n} about the school</td><td>3</td>"
         "<td>Agree</td></tr>"
         for n in range(1, rows + 1)
     )
-    return f"<html lang='en'><body><table>{body}</table></body></html>"
+    return f"<html lang='en'><body>{paragraphs}<table>{body}</table></body></html>"
 
 
-def team_report_case(db, app):
-    cycle = team_report_cycle(db)
+def team_report_case(db, app, items):
+    cycle = team_report_cycle(db, tag=f"t{items}", instrument=instrument_of(items))
     with app.test_request_context():
         build_html(db, cycle, "team")  # compile the templates once
         started = time.perf_counter()
         html = build_html(db, cycle, "team")
         build = time.perf_counter() - started
-    (Path(tempfile.gettempdir()) / "bench-team-report.html").write_text(html)
+    (Path(tempfile.gettempdir()) / f"bench-team-report-{items}.html").write_text(html)
     return html, build
 
 
@@ -244,6 +247,46 @@ def partnership_case(db):
     return pid
 
 
+def report_size(db, app, items):
+    html, build = team_report_case(db, app, items)
+    render_pdf(html)  # warm fonts and caches once, as a worker would be
+    runs = RUNS if items <= 40 else max(3, RUNS // 3)
+    team, team_cpu = timed(lambda: render_pdf(html), runs)
+    pages = len(render_document(html).pages)
+    floor_html = floor_document(pages, items)
+    render_pdf(floor_html)
+    floor, floor_cpu = timed(lambda: render_pdf(floor_html), runs)
+    tracemalloc.start()
+    render_pdf(html)
+    _, py_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"team report: {items} items x {RATERS} raters x {ACTIONS} actions, "
+        f"{pages} pages"
+    )
+    print(
+        f"  HTML built in {build * 1000:.0f} ms (in the web request, for the cache key)"
+    )
+    print(
+        f"  median of {runs} renders: {team:.3f} s"
+        + (" (target < 1 s)" if items <= 40 else "")
+    )
+    print(
+        f"  floor ({pages} plain pages + a plain table of {items} rows): "
+        f"{floor:.3f} s; ratio {team / floor:.1f}x (target <= 3x)"
+    )
+    # Other work on the machine stretches wall times; CPU times less so.
+    print(
+        f"  CPU time: report {team_cpu:.3f} s, floor {floor_cpu:.3f} s, "
+        f"ratio {team_cpu / floor_cpu:.1f}x; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"  peak Python allocations in one render: {py_peak / 2**20:.1f} MB; "
+        f"process peak RSS so far: {rss:.0f} MB (target < 150 MB)"
+    )
+
+
 def main():
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as folder:
@@ -255,53 +298,8 @@ def main():
             {"DATABASE": str(path), "SECRET_KEY": "bench", "SERVER_NAME": "localhost"}
         )
 
-        html, build = team_report_case(db, app)
-        render_pdf(html)  # warm fonts and caches once, as a worker would be
-        team, team_cpu = timed(lambda: render_pdf(html))
-        one_page = "<html lang='en'><body><p>One paragraph of text.</p></body></html>"
-        render_pdf(one_page)
-        base, base_cpu = timed(lambda: render_pdf(one_page))
-        tracemalloc.start()
-        render_pdf(html)
-        _, py_peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        pages = len(render_document(html).pages)
-        print(
-            f"team report: {ITEMS} items x {RATERS} raters x {ACTIONS} actions, {pages} pages"
-        )
-        print(
-            f"  HTML built in {build * 1000:.0f} ms (in the web request, for the cache key)"
-        )
-        print(f"  median of {RUNS} renders: {team:.3f} s (target < 1 s)")
-        # Other work on the machine stretches wall times; CPU times less so.
-        print(
-            f"  CPU time: team report {team_cpu:.3f} s, baseline {base_cpu:.3f} s, "
-            f"ratio {team_cpu / base_cpu:.1f}x; load average {os.getloadavg()[0]:.1f}"
-        )
-        print(
-            f"  one-page baseline median: {base:.3f} s; ratio {team / base:.1f}x (target <= 8x)"
-        )
-        # What 8x leaves room for: the same renderer on pages of plain text,
-        # one short paragraph per page, and on one table of the item table's
-        # size (40 rows of four short cells), with nothing else.
-        floors = [
-            (f"{count} pages of one paragraph each", count, plain_pages(count))
-            for count in (2, 4, pages)
-        ]
-        floors.append(("one table of 40 rows x 4 short cells", None, plain_table(40)))
-        for label, count, plain in floors:
-            if count is not None:
-                assert len(render_document(plain).pages) == count
-            floor, _ = timed(lambda plain=plain: render_pdf(plain))
-            print(
-                f"  floor, {label}: {floor:.3f} s, "
-                f"{floor / base:.1f}x the one-page baseline"
-            )
-        print(
-            f"  peak Python allocations in one render: {py_peak / 2**20:.1f} MB; "
-            f"process peak RSS: {rss:.0f} MB (target < 150 MB)"
-        )
+        for items in SIZES:
+            report_size(db, app, items)
 
         pid = partnership_case(db)
         runner = app.test_cli_runner()

@@ -102,7 +102,7 @@ def report_jobs(database: pathlib.Path, queue: pathlib.Path) -> tuple[str, list]
     )
     db = connect(database)
     try:
-        instrument = reports.instrument_40()
+        instrument = reports.instrument_of(40)
         cycles = [
             reports.team_report_cycle(db, f"r{n}", seed=n, instrument=instrument)
             for n in range(REPORTS)
