@@ -410,15 +410,36 @@ def test_identical_content_needs_no_bump():
 
 
 def test_wording_change_is_a_patch():
-    text = VALID.replace("Statement A.", "Statement A, reworded.")
+    text = VALID.replace("title: Tiny instrument", "title: Tiny instrument, renamed")
     assert check(bump(text, "1.2.4")) == []
     (problem,) = check(text)
     assert "not above" in problem.message
     assert problem.line == line_of(text, "version:")
 
 
-def test_version_must_increase():
+def test_reworded_statement_is_major_and_needs_a_new_item_id():
     text = VALID.replace("Statement A.", "Statement A, reworded.")
+    (problem,) = check(bump(text, "1.3.0"))
+    assert problem.item_id == "item-a"
+    assert problem.message == (
+        "statement reworded: needs a MAJOR version change, but 1.2.3 -> 1.3.0 is MINOR"
+    )
+    assert [p.item_id for p in check(bump(text, "2.0.0"))] == ["item-a"]
+    assert check(bump(text.replace("item-a", "item-a2"), "2.0.0")) == []
+
+
+def test_reworded_descriptors_need_at_least_a_minor_bump():
+    text = VALID.replace('"2": a2', '"2": a2 reworded')
+    (problem,) = check(bump(text, "1.2.4"))
+    assert problem.message == (
+        "descriptors reworded: needs a MINOR version change, but 1.2.3 -> 1.2.4 is PATCH"
+    )
+    assert problem.line == line_of(text, "a2 reworded")
+    assert check(bump(text, "1.3.0")) == []
+
+
+def test_version_must_increase():
+    text = VALID.replace("title: Tiny instrument", "title: Tiny instrument, renamed")
     assert check(bump(text, "1.2.2"))
     assert check(bump(text, "0.9.9"))
 
@@ -474,11 +495,12 @@ def test_unchanged_items_keep_their_ids_across_a_major_bump():
     assert check(bump(text, "2.0.0")) == []
 
 
-def test_label_and_tag_wording_are_patches_but_retagging_is_minor():
-    text = VALID.replace("label: Embedding", "label: Embedded").replace(
-        "{label: High social capital}", "{label: Trust}"
-    )
-    assert check(bump(text, "1.2.4")) == []
+def test_tag_wording_is_a_patch_but_labels_and_retagging_are_minor():
+    tag = VALID.replace("{label: High social capital}", "{label: Trust}")
+    assert check(bump(tag, "1.2.4")) == []
+    label = VALID.replace("label: Embedding", "label: Embedded")
+    assert check(bump(label, "1.2.4"))
+    assert check(bump(label, "1.3.0")) == []
     retagged = VALID.replace("tags: [trust]", "tags: []")
     assert check(bump(retagged, "1.2.4"))
     assert check(bump(retagged, "1.3.0")) == []

@@ -1,35 +1,70 @@
-"""Command line for instruments: `flask instruments check [PATH...]`."""
+"""Command line for instruments: `flask instruments check` and `flask instruments lock`."""
 
 from pathlib import Path
 
 import click
 
-from .loader import check_paths, load_file
+from .loader import read_paths
 
 # The instruments folder at the repository root, next to the package.
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "instruments"
 
-instruments_cli = click.Group("instruments", help="Check the instrument files.")
+instruments_cli = click.Group(
+    "instruments", help="Check and release the instrument files."
+)
+
+
+def _database() -> str | None:
+    """Return the app's database file, when a `flask` command runs in an app."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("DATABASE") if has_app_context() else None
 
 
 @instruments_cli.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def check(paths: tuple[Path, ...]) -> None:
-    """Validate instrument files (default: every file in instruments/)."""
-    targets = list(paths) or [DEFAULT_FOLDER]
-    files = [
-        file
-        for target in targets
-        for file in (sorted(target.glob("*.yaml")) if target.is_dir() else [target])
-    ]
-    problems = check_paths(files)
+    """Validate instrument files (default: every file in instruments/).
+
+    Shipped files are checked against instruments/versions.lock as well: a
+    released version may not change, and a shipped id belongs to its file.
+    """
+    instruments, problems, count = read_paths(
+        list(paths) or [DEFAULT_FOLDER], lock_folder=DEFAULT_FOLDER
+    )
+    from .versions import upload_conflicts
+
+    problems += upload_conflicts(_database(), instruments)
     for problem in problems:
         click.echo(str(problem))
     if problems:
         broken = len({problem.file for problem in problems})
         click.echo(
-            f"{len(problems)} problem(s) in {broken} of {len(files)} file(s)", err=True
+            f"{len(problems)} problem(s) in {broken} of {count} file(s)", err=True
         )
         raise click.exceptions.Exit(1)
-    items = sum(load_file(file).item_count for file in files)
-    click.echo(f"OK: {len(files)} instrument file(s), {items} items, no problems")
+    items = sum(instrument.item_count for instrument in instruments)
+    click.echo(f"OK: {count} instrument file(s), {items} items, no problems")
+
+
+@instruments_cli.command("lock")
+def lock() -> None:
+    """Record each new version of the shipped instruments in versions.lock."""
+    from .versions import LockError, lock_instruments, read_lock
+
+    instruments, problems, _ = read_paths([DEFAULT_FOLDER])
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo("Nothing recorded: fix the problems above first", err=True)
+        raise click.exceptions.Exit(1)
+    try:
+        recorded = lock_instruments(instruments, read_lock(DEFAULT_FOLDER))
+    except LockError as error:
+        click.echo(str(error))
+        click.echo("Nothing recorded: fix the problems above first", err=True)
+        raise click.exceptions.Exit(1) from None
+    for line in recorded:
+        click.echo(f"recorded {line}")
+    if not recorded:
+        click.echo("Nothing new: every version is already recorded")

@@ -15,6 +15,10 @@ from .schema import Instrument, Loc, line_at
 
 logger = logging.getLogger(__name__)
 
+# libyaml's parser when PyYAML has it (ten times faster); the same safe
+# constructor either way.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 MAX_BYTES = 1_000_000
 # Deep enough for the format (about eight levels) with room to spare; PyYAML
 # composes recursively, so unbounded nesting would exhaust the stack.
@@ -83,29 +87,103 @@ def load_file(path: str | os.PathLike[str]) -> Instrument:
     return parse_text(text, name)
 
 
-def check_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Problem]:
-    """Return every problem in these files and folders of instruments."""
+def check_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    lock_folder: str | os.PathLike[str] | None = None,
+) -> list[Problem]:
+    """Return every problem in these files and folders of instruments.
+
+    lock_folder: the folder of the shipped instruments; its `versions.lock`
+    is checked too (drift, version bumps, ids that belong to shipped files).
+    """
+    return read_paths(paths, lock_folder=lock_folder)[1]
+
+
+def read_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    lock_folder: str | os.PathLike[str] | None = None,
+) -> tuple[list[Instrument], list[Problem], int]:
+    """Return the valid instruments, every problem, and how many files were read."""
+    paths = [Path(p) for p in paths]
     problems: list[Problem] = []
-    first_file_of_id: dict[str, str] = {}
-    for path in _expand(paths):
+    lock = None
+    if lock_folder is not None:
+        from .versions import LockError, read_lock
+
+        folder = Path(lock_folder)
         try:
-            instrument = load_file(path)
+            lock = read_lock(folder)
+        except LockError as error:
+            problems.append(Problem(str(folder / "versions.lock"), 1, None, str(error)))
+    files, empty = _expand_folders(paths)
+    for folder in empty:
+        problems.append(
+            Problem(str(folder), 1, None, "no instrument files (*.yaml, *.yml) here")
+        )
+    loaded: list[Instrument] = []
+    for path in files:
+        try:
+            loaded.append(load_file(path))
         except InstrumentInvalid as invalid:
             problems.extend(invalid.problems)
-            continue
+
+    def owns(instrument: Instrument) -> bool:
+        """Whether the lock names this file as the home of its id."""
+        entry = lock.released(instrument.id) if lock is not None else None
+        return bool(entry) and (
+            Path(instrument.filename).resolve()
+            == (lock.folder / entry["file"]).resolve()
+        )
+
+    # When two files give one id, the one the lock names keeps it.
+    instruments: list[Instrument] = []
+    first_file_of_id: dict[str, str] = {}
+    for instrument in sorted(loaded, key=lambda i: not owns(i)):
         if instrument.id in first_file_of_id:
             problems.append(_duplicate_id(instrument, first_file_of_id[instrument.id]))
-        else:
-            first_file_of_id[instrument.id] = instrument.filename
-    return problems
+            continue
+        first_file_of_id[instrument.id] = instrument.filename
+        instruments.append(instrument)
+    if lock is not None:
+        from .versions import lock_problems
+
+        whole = any(
+            path.is_dir() and path.resolve() == lock.folder.resolve() for path in paths
+        )
+        problems += lock_problems(instruments, lock, whole_folder=whole)
+    return instruments, problems, len(files)
 
 
-def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Return the files named, with each folder replaced by its *.yaml files."""
+INSTRUMENT_SUFFIXES = (".yaml", ".yml")
+
+
+def instrument_files(folder: Path) -> list[Path]:
+    """Return the instrument files in a folder: *.yaml and *.yml, sorted."""
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.suffix in INSTRUMENT_SUFFIXES and path.is_file()
+    )
+
+
+def _expand_folders(
+    paths: Iterable[str | os.PathLike[str]],
+) -> tuple[list[Path], list[Path]]:
+    """Return the files named, each folder replaced by its instrument files,
+    and the folders that hold none."""
     files: list[Path] = []
+    empty: list[Path] = []
     for path in map(Path, paths):
-        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
-    return files
+        if path.is_dir():
+            found = instrument_files(path)
+            files.extend(found)
+            if not found:
+                empty.append(path)
+        else:
+            files.append(path)
+    return files, empty
 
 
 def _duplicate_id(instrument: Instrument, other_file: str) -> Problem:
@@ -150,7 +228,7 @@ class Library:
 
     def _files(self) -> list[Path]:
         try:
-            return sorted(self.folder.glob("*.yaml"))
+            return instrument_files(self.folder)
         except OSError:
             return []
 
@@ -211,8 +289,9 @@ def _parse(text: str, filename: str) -> Instrument:
         )
     _check_events(text, filename)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        # Construct from the composed nodes: one parse gives lines and data.
+        data = None if root is None else yaml.SafeLoader("").construct_document(root)
     except yaml.YAMLError as error:
         raise InstrumentInvalid([_yaml_problem(error, text, filename)]) from None
     if root is None:
@@ -259,7 +338,7 @@ def _check_events(text: str, filename: str) -> None:
     """Refuse syntax errors, aliases and deep nesting before composing."""
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent):
                 raise InstrumentInvalid(
                     [
@@ -485,9 +564,34 @@ def check_version_change(old: dict, new: Instrument) -> list[Problem]:
     return sorted(problems, key=lambda p: p.line)
 
 
-def _semver(version: str) -> tuple[int, int, int]:
+def semver(version: str) -> tuple[int, int, int]:
+    """Return a MAJOR.MINOR.PATCH string as a comparable tuple."""
     major, minor, patch = (int(part) for part in version.split("."))
     return major, minor, patch
+
+
+_semver = semver
+
+
+def version_changes(old: dict, new: Instrument) -> list[tuple[str, Problem]]:
+    """Return (level needed, located problem) for every change since `old`."""
+    before = Instrument.model_validate(old)
+    return [
+        (_LEVEL[level], Problem(new.filename, new.line_of(loc), item_id, what))
+        for level, loc, item_id, what in sorted(
+            _changes(before, new), key=lambda change: -change[0]
+        )
+    ]
+
+
+def needed_bump(old_version: str, level: str) -> str:
+    """Return the smallest version above `old_version` that a change of `level` needs."""
+    major, minor, patch = semver(old_version)
+    if level == "MAJOR":
+        return f"{major + 1}.0.0"
+    if level == "MINOR":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
 
 
 def _item_locs(instrument: Instrument) -> dict[str, tuple[Loc, str]]:
@@ -520,7 +624,8 @@ def _changes(old: Instrument, new: Instrument) -> list[Change]:
     if _scale_meaning(old) != _scale_meaning(new):
         note(MAJOR, ("scale",), None, "scale kind, point codes or values changed")
     elif [p.label for p in old.scale.points] != [p.label for p in new.scale.points]:
-        note(PATCH, ("scale", "points"), None, "scale labels reworded")
+        # A point's label says what a level means, as a descriptor does.
+        note(MINOR, ("scale", "points"), None, "scale labels reworded")
     for name in ("not_applicable", "no_evidence"):
         was, now = getattr(old.scale, name), getattr(new.scale, name)
         if was != now:
@@ -588,7 +693,16 @@ def _item_changes(old: Instrument, new: Instrument) -> list[Change]:
                 changes.append((MAJOR, loc + (name,), item.id, f"{name} changed"))
         if before.tags != item.tags:
             changes.append((MINOR, loc + ("tags",), item.id, "tags changed"))
-        for name in ("statement", "guidance", "evidence_prompts", "descriptors"):
+        if before.statement != item.statement:
+            # A reworded statement asks a different question: old answers
+            # must not be read against it (a crosswalk can map them).
+            changes.append((MAJOR, loc + ("statement",), item.id, "statement reworded"))
+        if before.descriptors != item.descriptors:
+            # Descriptors say what each level means for the item.
+            changes.append(
+                (MINOR, loc + ("descriptors",), item.id, "descriptors reworded")
+            )
+        for name in ("guidance", "evidence_prompts"):
             if getattr(before, name) != getattr(item, name):
                 changes.append((PATCH, loc + (name,), item.id, f"{name} reworded"))
     for item_id in old_locs.keys() - new_locs.keys():

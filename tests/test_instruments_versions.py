@@ -1,0 +1,226 @@
+"""Released versions cannot drift: instruments/versions.lock and its checks."""
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from peerreview.instruments import cli as instruments_cli_module
+from peerreview.instruments import load_file
+from peerreview.instruments.cli import instruments_cli
+from peerreview.instruments.loader import check_paths
+from peerreview.instruments.versions import (
+    LockError,
+    lock_instruments,
+    read_lock,
+    upload_conflicts,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "instruments"
+HEALTH = "partnership-health-check.yaml"
+FIRST_STATEMENT = (
+    "Our partnership builds on relationships and joint work that already\n"
+    "          exist between the schools."
+)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A copy of the shipped folder with its lock."""
+    copy = tmp_path / "instruments"
+    shutil.copytree(FOLDER, copy)
+    return copy
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def messages(folder: Path, *paths) -> list[str]:
+    targets = list(paths) or [folder]
+    return [
+        str(p).replace(str(folder) + "/", "")
+        for p in check_paths(targets, lock_folder=folder)
+    ]
+
+
+def test_the_shipped_folder_matches_its_lock():
+    # The test suite fails when a shipped file changes without a version bump.
+    assert check_paths([FOLDER], lock_folder=FOLDER) == []
+    lock = read_lock(FOLDER)
+    for path in sorted(FOLDER.glob("*.yaml")):
+        instrument = load_file(path)
+        entry = lock.released(instrument.id)
+        assert entry["file"] == path.name
+        assert entry["versions"][instrument.version]["hash"] == (
+            instrument.content_hash
+        )
+
+
+def test_comments_and_layout_are_not_content(folder):
+    path = folder / HEALTH
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("\nsections:", "\n\n# The sections.\nsections:  # here\n")
+    path.write_text("# A comment.\n\n" + text, encoding="utf-8")
+    assert messages(folder) == []
+
+
+def test_changed_file_without_a_bump_fails_naming_the_file_and_the_change(folder):
+    edit(folder / HEALTH, FIRST_STATEMENT, "Something else entirely.")
+    assert messages(folder) == [
+        f"{HEALTH}:6: -: version 1.0.0 was released with other content and the "
+        "version did not change (item 'builds-on-relationships': statement "
+        "reworded); this is a MAJOR change: make it version 2.0.0 at least, then "
+        "run `flask instruments lock`",
+        f"{HEALTH}:37: builds-on-relationships: changed since 1.0.0: statement "
+        "reworded (a MAJOR change)",
+    ]
+
+
+def test_removed_item_without_a_bump_fails(folder):
+    path = folder / HEALTH
+    gone = "headteacher-relationships"
+    items = [item.id for item in load_file(path).items()]
+    after = items[items.index(gone) + 1]
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"      - id: {gone}\n")
+    end = text.index(f"      - id: {after}\n")
+    text = text[:start] + text[end:]
+    path.write_text(text.replace(f"items: [{gone}]", f"items: [{after}]"), "utf-8")
+    (first, *_) = messages(folder)
+    assert f"item {gone!r}: item removed" in first
+    assert "make it version 2.0.0" in first
+
+
+def test_reworded_descriptors_need_a_minor_version(folder):
+    path = folder / "partnership-maturity.yaml"
+    instrument = load_file(path)
+    first = next(instrument.items())
+    old = " ".join(first.descriptors["2"].split()[:3])
+    edit(path, old, "Rarely, " + old)
+    (summary, located) = messages(folder)
+    assert "descriptors reworded" in summary
+    assert "this is a MINOR change: make it version 1.1.0 at least" in summary
+    assert "(a MINOR change)" in located
+    # The right bump is a new version waiting to be recorded ...
+    edit(path, "version: 1.0.0", "version: 1.1.0")
+    assert messages(folder) == [
+        "partnership-maturity.yaml:7: -: version 1.1.0 is new: run `flask "
+        "instruments lock` to record it in versions.lock (released: 1.0.0)"
+    ]
+    # ... and a PATCH bump is too small.
+    edit(path, "version: 1.1.0", "version: 1.0.1")
+    (problem,) = messages(folder)
+    assert "descriptors reworded: needs a MINOR version change" in problem
+
+
+def test_lock_records_a_new_version_and_refuses_drift(folder):
+    path = folder / HEALTH
+    edit(path, FIRST_STATEMENT, "Something else entirely.")
+    with pytest.raises(LockError, match="was released with other content"):
+        lock_instruments(
+            [load_file(p) for p in folder.glob("*.yaml")], read_lock(folder)
+        )
+    edit(path, "version: 1.0.0", "version: 2.0.0")
+    edit(path, "id: builds-on-relationships", "id: builds-on-what-exists")
+    edit(path, "[builds-on-relationships", "[builds-on-what-exists")
+    assert len(messages(folder)) == 1
+    recorded = lock_instruments(
+        [load_file(p) for p in sorted(folder.glob("*.yaml"))], read_lock(folder)
+    )
+    assert recorded == ["partnership-health-check 2.0.0"]
+    assert messages(folder) == []
+    lock = read_lock(folder)
+    assert list(lock.released("partnership-health-check")["versions"]) == [
+        "1.0.0",
+        "2.0.0",
+    ]
+    # Going back to a released version with other content is refused.
+    edit(path, "version: 2.0.0", "version: 1.0.0")
+    (problem,) = messages(folder)
+    assert "released with other content and the latest release is 2.0.0" in problem
+
+
+def test_new_file_may_not_reuse_a_shipped_id_alone_or_together(folder, tmp_path):
+    mine = tmp_path / "mine.yaml"
+    shutil.copy(folder / HEALTH, mine)
+    edit(mine, "version: 1.0.0", "version: 1.0.1")
+    (alone,) = messages(folder, mine)
+    assert alone.endswith(
+        ": -: the id 'partnership-health-check' belongs to the shipped instrument "
+        f"{HEALTH}; give this instrument an id of its own"
+    )
+    shutil.copy(mine, folder / "mine.yml")
+    together = messages(folder)
+    assert together == [
+        "mine.yml:5: -: instrument id 'partnership-health-check' is already used by "
+        f"{HEALTH}"
+    ]
+
+
+def test_a_released_instrument_may_not_lose_its_file(folder):
+    (folder / HEALTH).unlink()
+    assert messages(folder) == [
+        "versions.lock:1: -: the released instrument 'partnership-health-check' "
+        f"has no file: restore {HEALTH}, whose past cycles name it"
+    ]
+
+
+def test_an_unreleased_shipped_file_must_be_locked(folder):
+    text = (folder / HEALTH).read_text(encoding="utf-8")
+    (folder / "new-one.yaml").write_text(
+        text.replace("id: partnership-health-check", "id: new-one"), encoding="utf-8"
+    )
+    assert messages(folder) == [
+        "new-one.yaml:6: -: version 1.0.0 of 'new-one' is not released: run "
+        "`flask instruments lock` to record it in versions.lock"
+    ]
+
+
+def test_id_and_version_mean_one_thing_across_uploads(tmp_path):
+    instrument = load_file(FOLDER / HEALTH)
+    database = tmp_path / "p.db"
+    conn = sqlite3.connect(database)
+    conn.execute(
+        "CREATE TABLE instrument_uploads (instrument_id, version, content_hash)"
+    )
+    conn.execute(
+        "INSERT INTO instrument_uploads VALUES (?, ?, ?)",
+        [instrument.id, instrument.version, "0" * 64],
+    )
+    conn.commit()
+    conn.close()
+    (problem,) = upload_conflicts(str(database), [instrument])
+    assert problem.message == (
+        "an uploaded instrument in the database is 'partnership-health-check' "
+        "version 1.0.0 with other content; an id and version must mean one "
+        "thing: raise the version"
+    )
+    assert upload_conflicts(str(tmp_path / "none.db"), [instrument]) == []
+
+
+def test_cli_check_and_lock(folder, monkeypatch):
+    monkeypatch.setattr(instruments_cli_module, "DEFAULT_FOLDER", folder)
+    runner = CliRunner()
+    assert runner.invoke(instruments_cli, ["check"]).exit_code == 0
+    edit(folder / HEALTH, FIRST_STATEMENT, "Something else entirely.")
+    result = runner.invoke(instruments_cli, ["check"])
+    assert result.exit_code == 1
+    assert "version did not change" in result.output
+    result = runner.invoke(instruments_cli, ["lock"])
+    assert result.exit_code == 1
+    assert "Nothing recorded" in result.output
+    edit(folder / HEALTH, "version: 1.0.0", "version: 2.0.0")
+    edit(folder / HEALTH, "id: builds-on-relationships", "id: builds-on-what-exists")
+    edit(folder / HEALTH, "[builds-on-relationships", "[builds-on-what-exists")
+    result = runner.invoke(instruments_cli, ["lock"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "recorded partnership-health-check 2.0.0\n"
+    assert runner.invoke(instruments_cli, ["check"]).exit_code == 0
+    result = runner.invoke(instruments_cli, ["lock"])
+    assert result.output == "Nothing new: every version is already recorded\n"
