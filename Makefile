@@ -8,8 +8,9 @@ export FLASK_APP := wsgi
 # WeasyPrint's libraries and the one font the reports use.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 # Browser tests drive Debian's Chromium; axe-core comes from npm (Debian's
-# nodejs and npm only where no npm is on the machine already).
-TEST_SYSTEM_PACKAGES := chromium $(shell command -v npm >/dev/null || echo nodejs npm)
+# nodejs and npm only where no npm is on the machine already). The W3C Nu HTML
+# checker (npm's vnu-jar) runs on Java.
+TEST_SYSTEM_PACKAGES := chromium default-jre-headless $(shell command -v npm >/dev/null || echo nodejs npm)
 
 .PHONY: run setup system test test-fast test-setup lint frontend bench replication-setup
 
