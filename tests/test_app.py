@@ -67,3 +67,15 @@ def test_wsgi_module_serves_the_app(tmp_path, monkeypatch):
     assert app.config["DATABASE"] == str(path)
     page = app.test_client().get("/sign-in")
     assert page.status_code == 200 and "Sign in" in page.get_data(as_text=True)
+
+
+def test_the_readme_layout_table_names_every_module():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Code layout", 1)[1].split("\n## ", 1)[0]
+    package = ROOT / "peerreview"
+    names = [
+        f"peerreview/{p.name}" + ("/" if p.is_dir() else "")
+        for p in sorted(package.iterdir())
+        if p.name != "__pycache__" and (p.is_dir() or p.suffix == ".py")
+    ]
+    assert [name for name in names if f"`{name}`" not in table] == []
