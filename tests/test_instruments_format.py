@@ -151,7 +151,7 @@ def test_problem_string_form():
             ("      - id: item-b", "      - id: item-a"),
             ("- id: item-a", 2),
             "item-a",
-            "duplicate item id",
+            "the id 'item-a' is used twice",
             id="duplicate-item-id",
         ),
         pytest.param(

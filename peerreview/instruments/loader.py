@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from .schema import Instrument, Loc, line_at
+from .schema import reference_errors as schema_reference_errors
 
 logger = logging.getLogger(__name__)
 
@@ -200,11 +201,17 @@ class Library:
 
     def __init__(self, folder: str | os.PathLike[str]):
         self.folder = Path(folder)
-        self.problems: list[Problem] = []
+        self._problems: list[Problem] = []
         self._by_id: dict[str, Instrument] = {}
         self._stamp: tuple[tuple[str, int, int], ...] | None = None
         self._lock = threading.Lock()
+        # Read on first use, so that an app made for a command starts fast.
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Return the problems of the broken files, which are kept out."""
         self._refresh()
+        return self._problems
 
     def all(self) -> list[Instrument]:
         """Return every valid instrument, sorted by title."""
@@ -268,7 +275,7 @@ class Library:
             for problem in problems:
                 logger.error("%s", problem)
             logger.info("loaded %s instruments from %s", len(by_id), self.folder)
-            self._by_id, self.problems, self._stamp = by_id, problems, stamp
+            self._by_id, self._problems, self._stamp = by_id, problems, stamp
 
 
 # --- parsing -------------------------------------------------------------
@@ -312,22 +319,32 @@ def _parse(text: str, filename: str) -> Instrument:
             data, context={"reference_errors": reference_errors}
         )
     except ValidationError as error:
+        reported: list[Loc] = []
         for detail in error.errors(include_url=False):
             loc = tuple(detail["loc"])
+            reported.append(loc)
+            line = line_at(lines, loc)
             problems.append(
                 Problem(
                     filename,
-                    line_at(lines, loc),
+                    line,
                     _item_id_at(data, loc),
-                    _describe(loc, detail["msg"], dict(detail)),
+                    _describe(loc, detail["msg"], dict(detail), _line(text, line)),
                 )
             )
-        raise InstrumentInvalid(_sorted(problems)) from None
+        # The checks across the document run on the plain data too, so that
+        # one run reports every problem; places already reported are skipped.
+        reference_errors[:] = [
+            error
+            for error in schema_reference_errors(data)
+            if not any(error[0][: len(done)] == done for done in reported)
+        ]
+        instrument = None
     for loc, item_id, message in reference_errors:
         problems.append(
             Problem(filename, line_at(lines, loc), item_id, _describe(loc, message))
         )
-    if problems:
+    if problems or instrument is None:
         raise InstrumentInvalid(_sorted(problems))
     instrument._filename = filename
     instrument._lines = lines
@@ -396,9 +413,10 @@ def _yaml_problem(error: yaml.YAMLError, text: str, filename: str) -> Problem:
     if error.problem:
         parts.append(error.problem)
     line = mark.line + 1 if mark is not None else 1
-    return Problem(
-        filename, line, None, f"YAML syntax error: {', '.join(parts) or error}"
-    )
+    message = f"YAML syntax error: {', '.join(parts) or error}"
+    if "\t" in _line(text, line) or "\t" in (parts[-1] if parts else ""):
+        message += "; the line holds a tab: indent with spaces, not tabs"
+    return Problem(filename, line, None, message)
 
 
 def _line_map(root: yaml.Node) -> dict[tuple[str, ...], int]:
@@ -474,21 +492,98 @@ _PATTERN_WORDS = {
     "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$": "must be MAJOR.MINOR.PATCH, such as 1.0.0",
 }
 
+# A list key followed by a position, and the word for one of its entries.
+_ENTRY_WORDS = {
+    "sections": "section",
+    "items": "item",
+    "points": "point",
+    "bands": "band",
+    "actions": "action",
+    "evidence_prompts": "evidence prompt",
+    "tags": "tag",
+}
+_BOOL_WORDS = re.compile(r"(?<![\w-])(yes|no|on|off|y|n|true|false)(?![\w-])", re.I)
 
-def _describe(loc: Loc, message: str, detail: dict | None = None) -> str:
-    """Return the message in plain words, prefixed with the path it applies to."""
-    path = ".".join(_path_part(part) for part in loc if part != "[key]")
+
+def where(loc: Loc) -> str:
+    """Return a location in words, counting from 1: "section 1, item 2, statement"."""
+    parts: list[str] = []
+    keys: list[str] = []
+    steps = [part for part in loc if part != "[key]"]
+    i = 0
+    while i < len(steps):
+        part = steps[i]
+        following = steps[i + 1] if i + 1 < len(steps) else None
+        if (
+            isinstance(part, str)
+            and part in _ENTRY_WORDS
+            and isinstance(following, int)
+        ):
+            if keys:
+                parts.append(".".join(keys))
+                keys = []
+            word = _ENTRY_WORDS[part]
+            if part == "items" and steps[:1] == ["actions"]:
+                word = "item listed"
+            parts.append(f"{word} {following + 1}")
+            i += 2
+            continue
+        if part == "descriptors" and following is not None:
+            if keys:
+                parts.append(".".join(keys))
+                keys = []
+            parts.append(f"descriptor {str(following)!r}")
+            i += 2
+            continue
+        keys.append(_path_part(part))
+        i += 1
+    if keys == ["id"] and parts:
+        keys = []  # "section 1, item 2: the id 'x' is used twice"
+    if keys:
+        parts.append(".".join(keys))
+    text = ", ".join(parts)
     if loc and loc[-1] == "[key]":
-        path += " (key)"
-    kind = (detail or {}).get("type")
+        text += " (the key)"
+    return text
+
+
+def _describe(
+    loc: Loc, message: str, detail: dict | None = None, source_line: str = ""
+) -> str:
+    """Return the message in plain words, prefixed with where it applies."""
+    detail = detail or {}
+    if loc[-1:] == ("[key]",) and isinstance(detail.get("input"), bool):
+        loc = loc[:-2]
+    path = where(loc)
+    kind = detail.get("type")
+    given = detail.get("input")
     if kind == "extra_forbidden":
         message = "unknown key"
+    elif kind == "missing":
+        message = "a required key is missing"
     elif kind == "string_pattern_mismatch":
-        pattern = str((detail or {}).get("ctx", {}).get("pattern", ""))
+        pattern = str(detail.get("ctx", {}).get("pattern", ""))
         message = _PATTERN_WORDS.get(pattern, message)
+        message = f"{given!r} {message}" if isinstance(given, str) else message
     elif kind == "value_error":
         message = message.removeprefix("Value error, ")
+    elif isinstance(given, bool) and kind in ("string_type", "literal_error"):
+        found = _BOOL_WORDS.findall(source_line)
+        word = repr(found[-1]) if found else "the value"
+        message = (
+            f"{word} was read as {str(given).lower()}, not as text: YAML reads "
+            "unquoted yes, no, on, off, true and false as true or false; put it "
+            f'in quotes, such as "{found[-1] if found else "yes"}"'
+        )
+    elif kind in ("greater_than", "greater_than_equal", "less_than_equal"):
+        message = f"{message.lower()} (it is {given!r})"
     return f"{path}: {message}" if path else message
+
+
+def _line(text: str, line: int) -> str:
+    """Return one line of the text (1-based), or nothing."""
+    lines = text.splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
 def _path_part(part: str | int) -> str:

@@ -203,152 +203,7 @@ class Instrument(_Model):
 
     def reference_errors(self) -> list[tuple[Loc, str | None, str]]:
         """Return (location, item id, message) for every cross-reference fault."""
-        errors: list[tuple[Loc, str | None, str]] = []
-        errors += self._scale_errors()
-        errors += self._section_and_item_errors()
-        errors += self._scoring_errors()
-        errors += self._action_errors()
-        return errors
-
-    def _scale_errors(self) -> list[tuple[Loc, str | None, str]]:
-        errors: list[tuple[Loc, str | None, str]] = []
-        seen: set[str] = set()
-        for i, point in enumerate(self.scale.points):
-            loc: Loc = ("scale", "points", i)
-            if point.code in seen:
-                errors.append(
-                    (loc + ("code",), None, f"duplicate point code {point.code!r}")
-                )
-            seen.add(point.code)
-            if i and point.value <= self.scale.points[i - 1].value:
-                errors.append(
-                    (
-                        loc + ("value",),
-                        None,
-                        f"point values must rise strictly from low to high; "
-                        f"{point.value:g} follows {self.scale.points[i - 1].value:g}",
-                    )
-                )
-        return errors
-
-    def _section_and_item_errors(self) -> list[tuple[Loc, str | None, str]]:
-        errors: list[tuple[Loc, str | None, str]] = []
-        codes = self.scale.codes
-        section_ids: set[str] = set()
-        item_ids: set[str] = set()
-        for s, section in enumerate(self.sections):
-            if section.id in section_ids:
-                errors.append(
-                    (
-                        ("sections", s, "id"),
-                        None,
-                        f"duplicate section id {section.id!r}",
-                    )
-                )
-            section_ids.add(section.id)
-            for i, item in enumerate(section.items):
-                loc: Loc = ("sections", s, "items", i)
-                if item.id in item_ids:
-                    errors.append((loc + ("id",), item.id, "duplicate item id"))
-                item_ids.add(item.id)
-                for t, tag in enumerate(item.tags):
-                    if tag not in self.tags:
-                        errors.append(
-                            (
-                                loc + ("tags", t),
-                                item.id,
-                                f"tag {tag!r} is not declared under the top-level tags",
-                            )
-                        )
-                if len(set(item.tags)) != len(item.tags):
-                    errors.append((loc + ("tags",), item.id, "a tag is listed twice"))
-                for code in item.descriptors:
-                    if code not in codes:
-                        errors.append(
-                            (
-                                loc + ("descriptors", code),
-                                item.id,
-                                f"descriptor {code!r} is not a point code of the scale "
-                                f"({', '.join(codes)})",
-                            )
-                        )
-                if self.scale.kind == "maturity":
-                    missing = [c for c in codes if c not in item.descriptors]
-                    if missing:
-                        errors.append(
-                            (
-                                loc + ("descriptors",) if item.descriptors else loc,
-                                item.id,
-                                "a maturity scale needs a descriptor for every point; "
-                                f"missing {', '.join(missing)}",
-                            )
-                        )
-        return errors
-
-    def _scoring_errors(self) -> list[tuple[Loc, str | None, str]]:
-        errors: list[tuple[Loc, str | None, str]] = []
-        bands = self.scoring.bands
-        low, high = self.scale.lowest, self.scale.highest
-        if bands[0].min != low:
-            errors.append(
-                (
-                    ("scoring", "bands", 0, "min"),
-                    None,
-                    f"the first band must start at the lowest scale value {low:g}",
-                )
-            )
-        names: set[str] = set()
-        for b, band in enumerate(bands):
-            if band.name in names:
-                errors.append(
-                    (
-                        ("scoring", "bands", b, "name"),
-                        None,
-                        f"duplicate band {band.name!r}",
-                    )
-                )
-            names.add(band.name)
-            if b and band.min <= bands[b - 1].min:
-                errors.append(
-                    (
-                        ("scoring", "bands", b, "min"),
-                        None,
-                        "band minimums must rise strictly",
-                    )
-                )
-            if band.min > high:
-                errors.append(
-                    (
-                        ("scoring", "bands", b, "min"),
-                        None,
-                        f"band starts above the highest scale value {high:g}",
-                    )
-                )
-        threshold = self.scoring.priority.at_or_below
-        if not low <= threshold <= high:
-            errors.append(
-                (
-                    ("scoring", "priority", "at_or_below"),
-                    None,
-                    f"priority threshold must lie within the scale ({low:g} to {high:g})",
-                )
-            )
-        return errors
-
-    def _action_errors(self) -> list[tuple[Loc, str | None, str]]:
-        errors: list[tuple[Loc, str | None, str]] = []
-        item_ids = {item.id for item in self.items()}
-        for a, action in enumerate(self.actions):
-            for i, item_id in enumerate(action.items):
-                if item_id not in item_ids:
-                    errors.append(
-                        (
-                            ("actions", a, "items", i),
-                            item_id,
-                            "the action names an item that does not exist",
-                        )
-                    )
-        return errors
+        return reference_errors(self.model_dump())
 
     def items(self) -> Iterator[Item]:
         """Iterate over every item, section by section."""
@@ -392,6 +247,251 @@ class Instrument(_Model):
     def line_of(self, loc: Loc) -> int:
         """Return the source line of the nearest located ancestor of `loc`."""
         return line_at(self._lines, loc)
+
+
+# --- checks across the document ---------------------------------------------
+#
+# They read the plain data, not the models, so that they can run on a
+# document that also has faults of type: every problem is reported in one
+# run. Anything of the wrong type is skipped here (the field checks report
+# it).
+
+RefError = tuple[Loc, str | None, str]
+
+
+def reference_errors(data: Any) -> list[RefError]:
+    """Return (location, item id, message) for every cross-reference fault."""
+    if not isinstance(data, dict):
+        return []
+    errors: list[RefError] = []
+    scale = data.get("scale") if isinstance(data.get("scale"), dict) else {}
+    points = [p for p in _list(scale.get("points")) if isinstance(p, dict)]
+    codes = _scale_codes(points)
+    errors += _raw_scale_errors(_list(scale.get("points")))
+    errors += _raw_item_errors(data, scale, codes)
+    errors += _raw_scoring_errors(data, _list(scale.get("points")))
+    errors += _raw_action_errors(data)
+    return errors
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _code(value: Any) -> str | None:
+    """Return a code as the format reads it (numbers as text), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value.strip() if isinstance(value, str) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _scale_codes(points: list[dict]) -> list[str]:
+    return [c for c in (_code(p.get("code")) for p in points) if c is not None]
+
+
+def _raw_scale_errors(points: list) -> list[RefError]:
+    errors: list[RefError] = []
+    seen: set[str] = set()
+    previous: float | None = None
+    for i, point in enumerate(points):
+        if not isinstance(point, dict):
+            continue
+        loc: Loc = ("scale", "points", i)
+        code = _code(point.get("code"))
+        if code is not None:
+            if code in seen:
+                errors.append(
+                    (loc + ("code",), None, f"the point code {code!r} is used twice")
+                )
+            seen.add(code)
+        value = _number(point.get("value"))
+        if value is not None and previous is not None and value <= previous:
+            errors.append(
+                (
+                    loc + ("value",),
+                    None,
+                    f"point values must rise strictly from low to high; "
+                    f"{value:g} follows {previous:g}",
+                )
+            )
+        if value is not None:
+            previous = value
+    return errors
+
+
+def _raw_item_errors(data: dict, scale: dict, codes: list[str]) -> list[RefError]:
+    errors: list[RefError] = []
+    declared = data.get("tags") if isinstance(data.get("tags"), dict) else {}
+    maturity = scale.get("kind") == "maturity" and codes
+    section_ids: set[str] = set()
+    item_ids: set[str] = set()
+    for s, section in enumerate(_list(data.get("sections"))):
+        if not isinstance(section, dict):
+            continue
+        section_id = section.get("id")
+        if isinstance(section_id, str):
+            if section_id in section_ids:
+                errors.append(
+                    (
+                        ("sections", s, "id"),
+                        None,
+                        f"the section id {section_id!r} is used twice",
+                    )
+                )
+            section_ids.add(section_id)
+        for i, item in enumerate(_list(section.get("items"))):
+            if not isinstance(item, dict):
+                continue
+            loc: Loc = ("sections", s, "items", i)
+            item_id = item.get("id") if isinstance(item.get("id"), str) else None
+            if item_id is not None:
+                if item_id in item_ids:
+                    errors.append(
+                        (loc + ("id",), item_id, f"the id {item_id!r} is used twice")
+                    )
+                item_ids.add(item_id)
+            tags = [t for t in _list(item.get("tags")) if isinstance(t, str)]
+            for t, tag in enumerate(_list(item.get("tags"))):
+                if isinstance(tag, str) and tag not in declared:
+                    errors.append(
+                        (
+                            loc + ("tags", t),
+                            item_id,
+                            f"tag {tag!r} is not declared under the top-level tags",
+                        )
+                    )
+            if len(set(tags)) != len(tags):
+                errors.append((loc + ("tags",), item_id, "a tag is listed twice"))
+            descriptors = item.get("descriptors")
+            descriptors = descriptors if isinstance(descriptors, dict) else {}
+            keys = [_code(key) for key in descriptors]
+            if codes:
+                for key in descriptors:
+                    code = _code(key)
+                    if code is not None and code not in codes:
+                        errors.append(
+                            (
+                                loc + ("descriptors", str(key)),
+                                item_id,
+                                f"descriptor {code!r} is not a point code of the "
+                                f"scale ({', '.join(codes)})",
+                            )
+                        )
+            if maturity:
+                missing = [c for c in codes if c not in keys]
+                if missing:
+                    errors.append(
+                        (
+                            loc + ("descriptors",) if descriptors else loc,
+                            item_id,
+                            "a maturity scale needs a descriptor for every point; "
+                            f"missing {', '.join(missing)}",
+                        )
+                    )
+    return errors
+
+
+def _raw_scoring_errors(data: dict, points: list) -> list[RefError]:
+    errors: list[RefError] = []
+    values = [
+        v
+        for v in (_number(p.get("value")) for p in points if isinstance(p, dict))
+        if v is not None
+    ]
+    if not values or len(values) != len(points):
+        return errors
+    low, high = values[0], values[-1]
+    scoring = data.get("scoring") if isinstance(data.get("scoring"), dict) else {}
+    bands = _list(scoring.get("bands"))
+    names: set[str] = set()
+    previous: float | None = None
+    for b, band in enumerate(bands):
+        if not isinstance(band, dict):
+            continue
+        loc: Loc = ("scoring", "bands", b)
+        name = band.get("name")
+        if isinstance(name, str):
+            if name in names:
+                errors.append(
+                    (loc + ("name",), None, f"the band name {name!r} is used twice")
+                )
+            names.add(name)
+        start = _number(band.get("min"))
+        if start is None:
+            continue
+        if b == 0 and start != low:
+            errors.append(
+                (
+                    loc + ("min",),
+                    None,
+                    f"the first band starts at {start:g}; it must start at the "
+                    f"lowest scale value, {low:g}",
+                )
+            )
+        if previous is not None and start <= previous:
+            errors.append(
+                (
+                    loc + ("min",),
+                    None,
+                    f"band minimums must rise strictly: {start:g} follows {previous:g}",
+                )
+            )
+        if start > high:
+            errors.append(
+                (
+                    loc + ("min",),
+                    None,
+                    f"the band starts at {start:g}, above the highest scale "
+                    f"value {high:g}",
+                )
+            )
+        previous = start
+    priority = scoring.get("priority")
+    threshold = (
+        _number(priority.get("at_or_below")) if isinstance(priority, dict) else None
+    )
+    if threshold is not None and not low <= threshold <= high:
+        errors.append(
+            (
+                ("scoring", "priority", "at_or_below"),
+                None,
+                f"the priority threshold {threshold:g} must lie within the scale "
+                f"({low:g} to {high:g})",
+            )
+        )
+    return errors
+
+
+def _raw_action_errors(data: dict) -> list[RefError]:
+    errors: list[RefError] = []
+    item_ids = {
+        item.get("id")
+        for section in _list(data.get("sections"))
+        if isinstance(section, dict)
+        for item in _list(section.get("items"))
+        if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
+    for a, action in enumerate(_list(data.get("actions"))):
+        if not isinstance(action, dict):
+            continue
+        for i, item_id in enumerate(_list(action.get("items"))):
+            if isinstance(item_id, str) and item_id not in item_ids:
+                errors.append(
+                    (
+                        ("actions", a, "items", i),
+                        item_id,
+                        f"the action names the item {item_id!r}, which does not exist",
+                    )
+                )
+    return errors
 
 
 def line_at(lines: dict[tuple[str, ...], int], loc: Loc) -> int:

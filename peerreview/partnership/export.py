@@ -3,9 +3,6 @@
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from ..results.export import safe_cell as _safe  # one rule for every export
 
 
@@ -24,6 +21,10 @@ def to_csv(sheets: dict[str, list[list]]) -> str:
 
 def to_xlsx(sheets: dict[str, list[list]]) -> bytes:
     """Return a workbook with one worksheet per sheet, headings in bold."""
+    # Imported here, not with the app: it slows the start of every command.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():

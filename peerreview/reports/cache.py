@@ -11,8 +11,7 @@ import os
 import pathlib
 import tempfile
 import time
-
-import weasyprint
+from importlib.metadata import version
 
 from .render import STATIC
 
@@ -31,10 +30,15 @@ LOST = (
 )
 
 
+# The renderer's version is part of every key (layout changes between
+# versions); read from the package metadata, without importing WeasyPrint.
+_WEASYPRINT = version("weasyprint")
+
+
 def report_key(kind: str, html: str) -> str:
     """Return the cache key of a report's HTML."""
     digest = hashlib.sha256()
-    for part in (weasyprint.__version__, kind, STYLESHEET.read_text(), html):
+    for part in (_WEASYPRINT, kind, STYLESHEET.read_text(), html):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()

@@ -14,11 +14,12 @@ import logging
 import mimetypes
 import pathlib
 import threading
+from functools import cache
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+# WeasyPrint is imported when a report is first laid out, not with the app:
+# importing it takes over a second and logs its stylesheet parsing, which
+# every `flask` command would otherwise pay and print.
 
 log = logging.getLogger(__name__)
 
@@ -41,32 +42,45 @@ def static_path(url: str) -> pathlib.Path:
     return path
 
 
-class SafeFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that serves only files under peerreview/static/."""
+@cache
+def _safe_fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self):
-        super().__init__(allowed_protocols=("file",), allow_redirects=False)
-        self.refused: list[str] = []
+    class SafeFetcher(URLFetcher):
+        """A WeasyPrint URL fetcher that serves only files under peerreview/static/."""
 
-    def fetch(self, url, headers=None):
-        try:
-            path = static_path(url)
-        except RefusedURL:
-            self.refused.append(url)
-            log.warning("report renderer refused %s", url[:200])
-            raise
-        mime, _ = mimetypes.guess_type(path.name)
-        return URLFetcherResponse(
-            path.as_uri(),
-            io.BytesIO(path.read_bytes()),
-            {"Content-Type": mime or "application/octet-stream"},
-        )
+        def __init__(self):
+            super().__init__(allowed_protocols=("file",), allow_redirects=False)
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            try:
+                path = static_path(url)
+            except RefusedURL:
+                self.refused.append(url)
+                log.warning("report renderer refused %s", url[:200])
+                raise
+            mime, _ = mimetypes.guess_type(path.name)
+            return URLFetcherResponse(
+                path.as_uri(),
+                io.BytesIO(path.read_bytes()),
+                {"Content-Type": mime or "application/octet-stream"},
+            )
+
+    return SafeFetcher
+
+
+def __getattr__(name: str):
+    """Give `SafeFetcher` on first use (it subclasses WeasyPrint's fetcher)."""
+    if name == "SafeFetcher":
+        return _safe_fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _local = threading.local()
 
 
-def font_config() -> FontConfiguration:
+def font_config():
     """Return this thread's font configuration, made once.
 
     WeasyPrint otherwise loads Fontconfig's configuration and starts an empty
@@ -76,12 +90,17 @@ def font_config() -> FontConfiguration:
     shared between threads, hence one per thread.
     """
     if getattr(_local, "font_config", None) is None:
+        from weasyprint.text.fonts import FontConfiguration
+
         _local.font_config = FontConfiguration()
     return _local.font_config
 
 
 def _layout(html: str, base_url: str):
-    return HTML(string=html, base_url=base_url, url_fetcher=SafeFetcher()).render(
+    from weasyprint import HTML
+
+    fetcher = _safe_fetcher_class()()
+    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
         font_config=font_config()
     )
 

@@ -10,9 +10,6 @@ import io
 import re
 import unicodedata
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from .service import WORDED_SCALES
 
 # Werkzeug adds "; charset=utf-8" to a text/* mimetype: name it once only.
@@ -219,13 +216,27 @@ def results_csv(results) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+# openpyxl is imported when a workbook is made, not with the app (it slows
+# the start of every `flask` command).
+def _workbook():
+    from openpyxl import Workbook
+
+    return Workbook()
+
+
+def _bold():
+    from openpyxl.styles import Font
+
+    return Font(bold=True)
+
+
 def _sheet(book, title, header, rows, first=False):
     sheet = book.active if first else book.create_sheet()
     sheet.title = title
     if header:
         sheet.append(header)
         for cell in sheet[1]:
-            cell.font = Font(bold=True)
+            cell.font = _bold()
         sheet.freeze_panes = "A2"
     for row in rows:
         sheet.append([safe_cell(v) for v in row])
@@ -240,7 +251,7 @@ def _xlsx_bytes(book) -> bytes:
 
 def results_xlsx(results) -> bytes:
     """Return the results as a workbook: Summary, Sections and Items sheets."""
-    book = Workbook()
+    book = _workbook()
     _sheet(book, "Summary", None, summary_rows(results), first=True)
     _sheet(book, "Sections", SECTION_HEADER, section_rows(results))
     _sheet(book, "Items", item_header(results), item_rows(results))
@@ -285,6 +296,6 @@ def ratings_csv(rows) -> bytes:
 
 
 def ratings_xlsx(rows) -> bytes:
-    book = Workbook()
+    book = _workbook()
     _sheet(book, "Ratings", RATINGS_HEADER, map(_rating_row, rows), first=True)
     return _xlsx_bytes(book)
