@@ -23,7 +23,7 @@ from test_reports_fetcher import _embedded, _hostile, server  # noqa: F401
 from weasyprint import HTML
 
 from peerreview.cycles import service as cycles
-from peerreview.organisations.views import load_partnership
+from peerreview.loaders import load_partnership
 from peerreview.partnership import comparison
 from peerreview.partnership.views import view_data
 from peerreview.reports.partnership_views import build_html

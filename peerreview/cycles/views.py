@@ -20,8 +20,8 @@ from .. import permissions as perm
 from ..db import get_db
 from ..formtools import options
 from ..inputs import whole_number
+from ..loaders import load_cycle, load_team
 from ..organisations import service as orgs
-from ..organisations.views import load_team
 from . import moderation, service
 from .forms import AgreeForm, OpenCycleForm, StateForm, answer_choices, section_form
 
@@ -30,21 +30,12 @@ log = logging.getLogger(__name__)
 BAD_REVISION = "The answer could not be read: reload the page and try again."
 
 
-def load_cycle(db, cid: int) -> dict:
-    """Return a cycle or 404."""
-    cycle = service.get_cycle(db, cid)
-    if cycle is None:
-        abort(404)
-    return cycle
-
-
 @bp.route("/teams/<int:tid>/cycles/new", methods=["GET", "POST"])
 @login_required
 def new(tid):
     """Create a self-evaluation cycle for a team (team lead)."""
     db = get_db()
-    team = load_team(db, tid)
-    perm.require(perm.can_open_cycle(current_user, team), hide=True)
+    team = load_team(db, tid, perm.can_open_cycle)
     instruments = catalogue.available(db, team["partnership_ids"])
     members = orgs.members_of(db, "team", tid)
     form = OpenCycleForm()
@@ -85,8 +76,7 @@ def new(tid):
 def show(cid):
     """The cycle's page: completion for the lead, the way in for respondents."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_view_cycle(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_view_cycle)
     leading = perm.can_lead_cycle(current_user, cycle)
     return render_template(
         "cycles/show.html",
@@ -109,8 +99,7 @@ def show(cid):
 def change_state(cid):
     """Open, move to moderation, mark agreed, close or reopen (cycle lead)."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_lead_cycle(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_lead_cycle)
     form = StateForm()
     if form.validate_on_submit():
         try:
@@ -164,8 +153,7 @@ def _submitted_at(db, cycle, user_id):
 def rate(cid):
     """The rating page: every item, section by section, with the respondent's answers."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_rate(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_rate)
     answers = service.my_answers(db, cid, current_user.id)
     return render_template("cycles/rate.html", **_rating_context(db, cycle, answers))
 
@@ -175,8 +163,7 @@ def rate(cid):
 def save_section(cid, section_id):
     """Save one section's answers without JavaScript."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_rate(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_rate)
     snap = cycle["snapshot"]
     section = next((s for s in snap.sections if s["id"] == section_id), None)
     if section is None:
@@ -283,8 +270,7 @@ def csrf_token():
 def submit(cid):
     """Submit one's ratings once every item is answered."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_rate(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_rate)
     try:
         service.submit(db, cycle, current_user.id)
     except service.CycleError as e:
@@ -303,8 +289,7 @@ def submit(cid):
 def moderate(cid):
     """The moderation meeting: items by disagreement, recording agreed scores."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_view_moderation(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_view_moderation)
     leading = perm.can_lead_cycle(current_user, cycle)
     choices = answer_choices(cycle["snapshot"].scale)
     return render_template(
@@ -326,8 +311,7 @@ def moderate(cid):
 def agree(cid, item_id):
     """Record the team's agreed score for one item, or defer it (cycle lead)."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_lead_cycle(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_lead_cycle)
     form = AgreeForm()
     form.value.choices = options(answer_choices(cycle["snapshot"].scale))
     if not form.validate_on_submit():

@@ -16,9 +16,9 @@ from .. import permissions as perm
 from ..accounts import mail, people
 from ..accounts import service as accounts
 from ..db import get_db
+from ..loaders import load_partnership, load_team
 from . import gias, service
 from .forms import ConfirmForm, GiasConfirmForm, GiasUploadForm, PeopleUploadForm
-from .views import load_partnership, load_team
 
 bp = Blueprint("imports", __name__)
 

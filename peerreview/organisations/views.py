@@ -18,41 +18,12 @@ from ..accounts.forms import InviteForm
 from ..cycles import service as cycles
 from ..db import get_db
 from ..formtools import options
+from ..loaders import load_partnership, load_school, load_team
 from ..results import service as results_service
 from . import service
 from .forms import AddSchoolForm, PartnershipForm, SchoolForm, TeamForm
 
 bp = Blueprint("orgs", __name__)
-
-
-def load_partnership(db, pid: int) -> dict:
-    """Return a partnership or 404."""
-    p = service.get_partnership(db, pid)
-    if p is None:
-        abort(404)
-    return p
-
-
-def load_school(db, sid: int) -> dict:
-    """Return a school with its partnership and team ids, or 404."""
-    s = service.get_school(db, sid)
-    if s is None:
-        abort(404)
-    s["partnership_ids"] = service.school_partnership_ids(db, sid)
-    s["team_ids"] = {t["id"] for t in service.teams_of_school(db, sid)}
-    return s
-
-
-def load_team(db, tid: int) -> dict:
-    """Return a team with the partnerships it sits in, or 404."""
-    t = service.get_team(db, tid)
-    if t is None:
-        abort(404)
-    if t["kind"] == "board":
-        t["partnership_ids"] = {t["partnership_id"]}
-    else:
-        t["partnership_ids"] = service.school_partnership_ids(db, t["school_id"])
-    return t
 
 
 @bp.route("/admin/")
@@ -131,8 +102,7 @@ def new_school():
 def partnership(pid):
     """Show a partnership: its schools, teams and leads."""
     db = get_db()
-    p = load_partnership(db, pid)
-    perm.require(perm.can_view_partnership(current_user, p), hide=True)
+    p = load_partnership(db, pid, perm.can_view_partnership)
     add_form = None
     if perm.can_manage_organisations(current_user):
         inside = {s["id"] for s in service.list_schools(db, pid)}
@@ -209,8 +179,7 @@ def new_board(pid):
 def school(sid):
     """Show a school: its partnerships, teams and governors."""
     db = get_db()
-    s = load_school(db, sid)
-    perm.require(perm.can_view_school(current_user, s), hide=True)
+    s = load_school(db, sid, perm.can_view_school)
     teams = service.teams_of_school(db, sid)
     by_id = {t["id"]: t for t in teams}
     return render_template(
@@ -253,8 +222,7 @@ def new_team(sid):
 def team(tid):
     """Show a team and its members."""
     db = get_db()
-    t = load_team(db, tid)
-    perm.require(perm.can_view_team(current_user, t), hide=True)
+    t = load_team(db, tid, perm.can_view_team)
     return render_template(
         "orgs/team.html",
         t=t,

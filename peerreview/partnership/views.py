@@ -14,8 +14,8 @@ from .. import catalogue
 from .. import permissions as perm
 from ..db import get_db
 from ..formtools import options
+from ..loaders import load_partnership
 from ..organisations import postcodes
-from ..organisations.views import load_partnership
 from . import comparison, export
 
 bp = Blueprint("partnership", __name__)

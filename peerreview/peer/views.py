@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from .. import catalogue
 from .. import permissions as perm
 from ..cycles import service as cycles
-from ..cycles.views import load_cycle
 from ..db import get_db
-from ..organisations.views import load_partnership
+from ..loaders import load_cycle, load_partnership
 from . import service
 from .forms import (
     ChangeRoundForm,
@@ -62,8 +61,7 @@ def _hosts(db, pid):
 def plan(pid):
     """Plan a round: instrument, hosts, and each host's reviewing team."""
     db = get_db()
-    partnership = load_partnership(db, pid)
-    perm.require(perm.can_plan_peer_round(current_user, partnership), hide=True)
+    partnership = load_partnership(db, pid, perm.can_plan_peer_round)
     hosts = _hosts(db, pid)
     instruments = catalogue.available(db, {pid})
     suggested = (
@@ -229,8 +227,7 @@ def _as_date(text):
 def self_vs_peer(cid):
     """Agreed self and peer scores side by side, once the reviewers have agreed."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_view_self_vs_peer(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_view_self_vs_peer)
     review = service.review_of_cycle(db, cid)
     if review is None:
         abort(404)

@@ -7,9 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import permissions as perm
-from ..cycles.views import load_cycle
 from ..db import get_db
 from ..formtools import options
+from ..loaders import load_cycle
 from . import service
 from .forms import ActionForm, EmptyForm, MergeForm, NoteForm, draft_form
 
@@ -100,8 +100,7 @@ def _page(db, cycle, *, draft=None, merge=None, status=200):
 def show(cid):
     """The action plan (or, for the lead, the proposals to draft it from)."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_view_plan(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_view_plan)
     return _page(db, cycle)
 
 
@@ -110,8 +109,7 @@ def show(cid):
 def create(cid):
     """Draft the plan from the kept proposals (cycle lead)."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_edit_plan)
     form = draft_form(service.carry_candidates(db, cycle))
     form.keep.choices = options(
         (p["item_id"], p["title"]) for p in service.proposals_for(db, cycle)
@@ -138,8 +136,7 @@ def create(cid):
 def new_action(cid):
     """Add the lead's own action."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_edit_plan)
     if service.get_plan(db, cycle) is None:
         abort(404)
     form = _action_form(db, cycle)
@@ -167,8 +164,7 @@ def _load_action(db, cycle, aid):
 def edit_action(cid, aid):
     """Change an action, its status, and see and add its progress notes."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_edit_plan)
     action = _load_action(db, cycle, aid)
     form = _action_form(db, cycle, action)
     if form.validate_on_submit():
@@ -195,8 +191,7 @@ def edit_action(cid, aid):
 def add_note(cid, aid):
     """Add a dated progress note to an action."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_edit_plan)
     action = _load_action(db, cycle, aid)
     note_form = NoteForm()
     if note_form.validate_on_submit():
@@ -225,8 +220,7 @@ def add_note(cid, aid):
 def drop_action(cid, aid):
     """Remove an action from the plan."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_edit_plan)
     _load_action(db, cycle, aid)
     if EmptyForm().validate_on_submit():
         service.drop_action(db, cycle, aid, actor_id=current_user.id)
@@ -239,8 +233,7 @@ def drop_action(cid, aid):
 def merge(cid):
     """Merge two or more actions into one."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_edit_plan(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_edit_plan)
     plan = service.get_plan(db, cycle)
     if plan is None:
         abort(404)

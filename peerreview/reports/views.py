@@ -21,8 +21,8 @@ from markupsafe import Markup
 
 from .. import anonymity
 from .. import permissions as perm
-from ..cycles.views import load_cycle
 from ..db import get_db
+from ..loaders import load_cycle
 from ..plans.forms import EmptyForm
 from ..security import set_security_headers
 from . import jobs
@@ -47,8 +47,7 @@ def with_print_style(svg) -> Markup:
 
 def _load(cid):
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_view_reports(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_view_reports)
     return db, cycle
 
 

@@ -6,9 +6,8 @@ from flask_login import current_user, login_required
 from .. import anonymity
 from .. import permissions as perm
 from ..cycles import moderation
-from ..cycles.views import load_cycle
 from ..db import get_db
-from ..organisations.views import load_team
+from ..loaders import load_cycle, load_team
 from . import export, service
 
 bp = Blueprint("results", __name__)
@@ -75,8 +74,7 @@ def export_results(cid, fmt):
 def export_ratings(cid, fmt):
     """Download every individual rating (cycle lead; letters when anonymous)."""
     db = get_db()
-    cycle = load_cycle(db, cid)
-    perm.require(perm.can_export_ratings(current_user, cycle), hide=True)
+    cycle = load_cycle(db, cid, perm.can_export_ratings)
     mimetype, _, build = _FORMATS[fmt]
     rows = moderation.individual_ratings(
         db, cycle, anonymity.viewer_of(current_user, cycle)

@@ -1,0 +1,56 @@
+"""Load a thing by its id for a page: 404 when there is no such thing, then
+the one permission check, when the view names it.
+
+Views call these and nothing else to fetch the partnership, school, team or
+cycle in their URL, so "not found" and "not yours" are decided the same way
+everywhere (a refusal where existence is private is a 404 too).
+"""
+
+from collections.abc import Callable
+
+from flask import abort
+from flask_login import current_user
+
+from . import permissions as perm
+from .cycles import service as cycles
+from .organisations import service as orgs
+
+Check = Callable[[object, dict], bool] | None
+
+
+def _checked(thing: dict | None, may: Check, hide: bool) -> dict:
+    if thing is None:
+        abort(404)
+    if may is not None:
+        perm.require(may(current_user, thing), hide=hide)
+    return thing
+
+
+def load_partnership(db, pid: int, may: Check = None, *, hide=True) -> dict:
+    """Return a partnership or 404."""
+    return _checked(orgs.get_partnership(db, pid), may, hide)
+
+
+def load_school(db, sid: int, may: Check = None, *, hide=True) -> dict:
+    """Return a school with its partnership and team ids, or 404."""
+    s = orgs.get_school(db, sid)
+    if s is not None:
+        s["partnership_ids"] = orgs.school_partnership_ids(db, sid)
+        s["team_ids"] = {t["id"] for t in orgs.teams_of_school(db, sid)}
+    return _checked(s, may, hide)
+
+
+def load_team(db, tid: int, may: Check = None, *, hide=True) -> dict:
+    """Return a team with the partnerships it sits in, or 404."""
+    t = orgs.get_team(db, tid)
+    if t is not None:
+        if t["kind"] == "board":
+            t["partnership_ids"] = {t["partnership_id"]}
+        else:
+            t["partnership_ids"] = orgs.school_partnership_ids(db, t["school_id"])
+    return _checked(t, may, hide)
+
+
+def load_cycle(db, cid: int, may: Check = None, *, hide=True) -> dict:
+    """Return a cycle or 404."""
+    return _checked(cycles.get_cycle(db, cid), may, hide)
