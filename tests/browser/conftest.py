@@ -3,6 +3,8 @@
 Fixtures:
   live_server  the app served on 127.0.0.1 on a free port, on a fresh copy of a
                demo database; has .url (no trailing slash), .app and .db_path
+  module_live_server  the same, shared by the tests of one module (the steps
+               of one journey, run in order)
   browser      one headless Chromium for the session
   page         a new browser context and page per test, 1280x900
 
@@ -15,7 +17,7 @@ import dataclasses
 import pathlib
 import sqlite3
 import threading
-from contextlib import closing
+from contextlib import closing, contextmanager
 
 import pytest
 from flask import Flask
@@ -69,10 +71,10 @@ def demo_database(tmp_path_factory) -> pathlib.Path:
     return path
 
 
-@pytest.fixture
-def live_server(demo_database, tmp_path):
+@contextmanager
+def _serve(demo_database, folder: pathlib.Path):
     """Serve the app on a free port in a background thread, on its own database."""
-    path = tmp_path / "live.db"
+    path = folder / "live.db"
     with (
         closing(sqlite3.connect(demo_database)) as source,
         closing(sqlite3.connect(path)) as target,
@@ -83,7 +85,7 @@ def live_server(demo_database, tmp_path):
             "TESTING": True,
             "DATABASE": str(path),
             "SECRET_KEY": "test-secret-key",
-            "HUEY_FILE": str(tmp_path / "jobs.db"),
+            "HUEY_FILE": str(folder / "jobs.db"),
             # Links are shown on screen to copy, whatever the environment says.
             "MAIL_SERVER": None,
         }
@@ -99,6 +101,20 @@ def live_server(demo_database, tmp_path):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(demo_database, tmp_path):
+    """The app on a fresh copy of the demo database, for one test."""
+    with _serve(demo_database, tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_live_server(demo_database, tmp_path_factory):
+    """One server for a module whose tests are the steps of one journey."""
+    with _serve(demo_database, tmp_path_factory.mktemp("journey")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

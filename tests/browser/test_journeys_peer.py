@@ -1,6 +1,9 @@
 """Peer review end to end: the partnership lead plans a round, two reviewers
 rate and agree on the ordinary cycle pages, the host sees self vs peer, and the
-lead sees the matrix. axe-core checks every page on the way."""
+lead sees the matrix. axe-core checks every page on the way.
+
+The journey is five steps on one server, run in order; each can fail on its
+own, and a step whose earlier step failed is skipped, saying which."""
 
 import re
 
@@ -46,9 +49,17 @@ def rate_everything(browser, base_url, email, label, shot):
     return page
 
 
-def test_peer_review_round(live_server, page, browser):
-    base = live_server.url
+JOURNEY: dict = {}
 
+
+def after(step: str) -> None:
+    """Skip this step unless the earlier one it builds on passed."""
+    if step not in JOURNEY:
+        pytest.skip(f"the earlier step '{step}' did not pass")
+
+
+def test_1_the_lead_plans_a_round(module_live_server, page):
+    base = module_live_server.url
     # The partnership lead plans a round with Northfield Primary as the only host.
     sign_in(page, base, TRUST_LEAD)
     page.get_by_role("link", name="Peer review", exact=True).click()
@@ -70,7 +81,7 @@ def test_peer_review_round(live_server, page, browser):
     expect(page.get_by_role("row", name=re.compile("Northfield"))).to_contain_text(
         "Open for ratings"
     )
-    round_url = page.url
+    JOURNEY["round_url"] = page.url
     # The lead moves the closing date, with the keyboard-reachable form.
     page.get_by_role("link", name=re.compile("Change the title or dates")).click()
     expect(heading(page)).to_have_text("Change the round's title or dates")
@@ -84,11 +95,24 @@ def test_peer_review_round(live_server, page, browser):
     ).click()
     expect(heading(page)).to_have_text("Reviewers of Northfield Primary School")
     check_page(page, "peer-3c-reviewers")
-    page.go_back()
+    JOURNEY["planned"] = True
 
-    # Two reviewers rate alone, then the lead reviewer runs moderation.
+
+def test_2_two_reviewers_rate_alone(module_live_server, browser):
+    after("planned")
+    base = module_live_server.url
     rate_everything(browser, base, REVIEWER, "Disagree", "4").context.close()
-    lead = rate_everything(browser, base, LEAD_REVIEWER, "Strongly disagree", "5")
+    rate_everything(
+        browser, base, LEAD_REVIEWER, "Strongly disagree", "5"
+    ).context.close()
+    JOURNEY["rated"] = True
+
+
+def test_3_the_lead_reviewer_runs_moderation(module_live_server, browser):
+    after("rated")
+    base = module_live_server.url
+    lead = new_page(browser)
+    sign_in(lead, base, LEAD_REVIEWER, a11y=False)
     lead.goto(base + "/peer/")
     lead.get_by_role("link", name="Run the review of Northfield Primary School").click()
     check_page(lead, "peer-6-run")
@@ -115,21 +139,25 @@ def test_peer_review_round(live_server, page, browser):
     lead.get_by_role("link", name="Self vs peer").click()
     expect(heading(lead)).to_have_text("Self vs peer: Northfield Primary School")
     lead.context.close()
+    JOURNEY["agreed"] = True
 
-    # The host now sees its own scores beside the reviewers'.
-    host = new_page(browser)
-    sign_in(host, base, HEAD, a11y=False)
-    host.get_by_role("link", name="Peer review", exact=True).click()
-    host.get_by_role("link", name="see self vs peer").first.click()
-    expect(heading(host)).to_have_text("Self vs peer: Northfield Primary School")
-    expect(host.get_by_text(re.compile(r"^Calibration: "))).to_be_visible()
-    expect(host.get_by_text("Agreed peer score")).to_have_count(ITEMS)
-    expect(host.get_by_text("Books did not show it (1).")).to_be_visible()
-    check_page(host, "peer-8-host-self-vs-peer")
-    host.context.close()
 
-    # The partnership lead sees the round in the matrix.
-    page.goto(round_url)
+def test_4_the_host_sees_self_against_peer(module_live_server, page):
+    after("agreed")
+    sign_in(page, module_live_server.url, HEAD, a11y=False)
+    page.get_by_role("link", name="Peer review", exact=True).click()
+    page.get_by_role("link", name="see self vs peer").first.click()
+    expect(heading(page)).to_have_text("Self vs peer: Northfield Primary School")
+    expect(page.get_by_text(re.compile(r"^Calibration: "))).to_be_visible()
+    expect(page.get_by_text("Agreed peer score")).to_have_count(ITEMS)
+    expect(page.get_by_text("Books did not show it (1).")).to_be_visible()
+    check_page(page, "peer-8-host-self-vs-peer")
+
+
+def test_5_the_lead_sees_the_round_in_the_matrix(module_live_server, page):
+    after("agreed")
+    sign_in(page, module_live_server.url, TRUST_LEAD, a11y=False)
+    page.goto(JOURNEY["round_url"])
     page.get_by_role("link", name="Compare schools in this round").click()
     expect(heading(page)).to_have_text("Compare schools")
     expect(page.locator("svg.pr-heat")).to_be_visible()
