@@ -35,7 +35,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "peerreview" / "templates"
 AREAS = [
@@ -57,13 +57,16 @@ class EveryFieldForm(FlaskForm):
     )
     email = EmailField("Email address", validators=[DataRequired()])
     password = PasswordField("Password", validators=[DataRequired()])
-    pupils = IntegerField("Number of pupils", validators=[DataRequired()])
+    pupils = IntegerField(
+        "Number of pupils", validators=[DataRequired(), NumberRange(0, 10000)]
+    )
     ratio = DecimalField("Pupils per teacher", validators=[Optional()])
     visit = DateField("Date of visit", validators=[DataRequired()])
     website = URLField("Website", validators=[Optional()])
     notes = TextAreaField("Notes", description="Keep it short.")
     phase = SelectField(
         "Phase",
+        validators=[DataRequired()],
         choices=[
             SelectChoice("primary", "Primary"),
             SelectChoice("secondary", "Secondary"),
@@ -324,6 +327,17 @@ def test_validators_pass_required_and_maxlength_through(render):
     assert name.attrs["maxlength"] == "80"
     assert "required" not in page.by_id("ratio").attrs
     assert "required" in page.by_id("rating-0").attrs
+
+
+def test_numbers_and_drop_downs_carry_only_attributes_html_allows(render):
+    page, _ = render(FORM_PAGE)
+
+    # A number is typed in a text input, where min, max and step are invalid.
+    pupils = page.by_id("pupils")
+    assert pupils.attrs["type"] == "text" and "required" in pupils.attrs
+    assert not {"min", "max", "step"} & set(pupils.attrs)
+    # `required` on a drop-down needs an empty first option; this one has none.
+    assert "required" not in page.by_id("phase").attrs
 
 
 def test_hints_are_described_by_and_no_errors_shown_before_submission(render):
