@@ -132,6 +132,30 @@ def test_stale_revision_is_refused_with_the_newer_answer(demo, db, client, auth)
     assert service.my_answers(db, cycle["id"], uid)[item]["value"] == "2"
 
 
+def test_a_retried_save_whose_reply_was_lost_is_saved(demo, db, client, auth):
+    cycle = make_cycle(db)
+    auth.login(DEPUTY)
+    token = csrf_token(client, f"/cycles/{cycle['id']}/rate")
+    item = cycle["snapshot"].item_ids[0]
+    body = {"item_id": item, "value": "3", "comment": "Seen", "revision": 0}
+    first = _save(client, cycle["id"], token, **body)
+    assert first.status_code == 200 and first.json["revision"] == 1
+    # The reply was lost; the page still holds revision 0 and sends it again.
+    retry = _save(client, cycle["id"], token, **body)
+    assert retry.status_code == 200
+    assert retry.json == {
+        "saved": True,
+        "revision": 1,
+        "updated_at": first.json["updated_at"],
+    }
+    # A different answer from revision 0 is still another tab's change.
+    other = _save(client, cycle["id"], token, **{**body, "comment": "Not seen"})
+    assert other.status_code == 409 and other.json["current"]["comment"] == "Seen"
+    uid = user_id(db, DEPUTY)
+    answer = service.my_answers(db, cycle["id"], uid)[item]
+    assert (answer["comment"], answer["revision"]) == ("Seen", 1)
+
+
 def test_save_revisions_unchanged_ahead_and_closed(demo, db, client, auth):
     cycle = make_cycle(db)
     auth.login(DEPUTY)

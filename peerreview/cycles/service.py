@@ -491,11 +491,12 @@ def save_answer(
         "revision": row[3] or 0,
         "updated_at": row[4],
     }
-    if current["revision"] != base_revision or (
-        (row[0], row[1], row[2]) != (new["value"], new["comment"], new["evidence"])
-    ):
+    if (row[0], row[1], row[2]) != (new["value"], new["comment"], new["evidence"]):
         raise StaleAnswer(current)
-    return current  # nothing changed: no new revision
+    # The stored answer is already this one: unchanged, or a retry of a save
+    # that was written but whose reply was lost (its base revision is then
+    # one behind). Either way it is saved; there is nothing to conflict with.
+    return current
 
 
 def submit(db, cycle: dict, user_id: int) -> None:
