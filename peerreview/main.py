@@ -77,4 +77,5 @@ def home():
         governed_schools=[s for s in governed_schools if s],
         governed_trusts=[p for p in governed_trusts if p],
         lead_team_ids=user.scopes("team_lead", "team"),
+        can_manage_organisations=perm.can_manage_organisations(user),
     )

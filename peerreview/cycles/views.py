@@ -82,6 +82,7 @@ def show(cid):
         "cycles/show.html",
         cycle=cycle,
         leading=leading,
+        can_rate_now=perm.can_rate(current_user, cycle) and cycle["state"] == "open",
         labels=service.STATE_LABELS,
         completion=service.completion(db, cycle) if leading else None,
         unresolved=len(service.unresolved_items(db, cycle))

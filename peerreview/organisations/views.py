@@ -125,6 +125,8 @@ def partnership(pid):
         team_form=TeamForm() if perm.can_manage_organisations(current_user) else None,
         can_invite=perm.can_manage_partnership(current_user, p),
         can_import=perm.can_import_schools(current_user, p),
+        can_compare=perm.can_view_partnership_comparison(current_user, p),
+        can_plan_round=perm.can_plan_peer_round(current_user, p),
     )
 
 

@@ -34,7 +34,10 @@ def hub():
     led = sorted(user.scopes("partnership_lead", "partnership"))
     return render_template(
         "peer/hub.html",
-        reviewing=service.reviewing(db, user.id),
+        reviewing=[
+            {**c, "leading": c["lead_id"] == user.id}  # the lead reviewer
+            for c in service.reviewing(db, user.id)
+        ],
         of_mine=service.reviews_of_teams(db, teams),
         on_a_team=bool(teams),
         led=[

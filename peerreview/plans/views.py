@@ -17,18 +17,6 @@ bp = Blueprint("plans", __name__)
 log = logging.getLogger(__name__)
 
 
-@bp.app_template_global("plan_carry_over")
-def plan_carry_over(cycle, results=None) -> dict | None:
-    """For the results page: last cycle's actions beside the change they addressed."""
-    if not perm.can_view_plan(current_user, cycle):
-        return None
-    db = get_db()
-    return {
-        "carried": service.actions_for_results(db, cycle, results),
-        "plannable": cycle["state"] in service.PLANNABLE_STATES,
-    }
-
-
 def _refused(form, error) -> None:
     log.info("plan change refused for user %s: %s", current_user.id, error)
     form.form_errors.append(str(error))

@@ -8,6 +8,7 @@ from .. import permissions as perm
 from ..cycles import moderation
 from ..db import get_db
 from ..loaders import load_cycle, load_team
+from ..plans import service as plans
 from . import export, service
 
 bp = Blueprint("results", __name__)
@@ -55,6 +56,13 @@ def show(cid):
         r=results,
         can_export_ratings=perm.can_export_ratings(current_user, cycle),
         can_see_moderation=perm.can_view_moderation(current_user, cycle),
+        # Last cycle's actions beside the change they addressed.
+        carry={
+            "carried": plans.actions_for_results(db, cycle, results),
+            "plannable": cycle["state"] in plans.PLANNABLE_STATES,
+        }
+        if perm.can_view_plan(current_user, cycle)
+        else None,
     )
 
 
