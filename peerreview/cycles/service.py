@@ -42,7 +42,15 @@ MAX_TEXT = 4000
 
 
 class CycleError(ValueError):
-    """A request about a cycle that cannot be carried out; the message says why."""
+    """A request about a cycle that cannot be carried out; the message says why.
+
+    `field` names the input the message is about ("value", "rationale"), when
+    it is about one, so that a page can put the message beside it.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class StaleAnswer(CycleError):
@@ -367,6 +375,36 @@ def completion(db, cycle: dict) -> list[dict]:
 # Responses -----------------------------------------------------------------------
 
 
+BAD_REVISION = "The answer could not be read: reload the page and try again."
+
+
+def save_section(db, cycle: dict, user_id: int, submitted: dict) -> dict[str, str]:
+    """Save the answers of one section sent by a page without JavaScript.
+
+    `submitted` maps each item id to its value, comment and evidence, and the
+    revision the page was loaded from (None when it could not be read). Items
+    the person did not change are left alone, so a stale page does not touch
+    them. Returns {item id: message} for each answer refused.
+    """
+    answers = my_answers(db, cycle["id"], user_id)
+    refused = {}
+    for item_id, sent in submitted.items():
+        new = {k: sent[k] for k in ("value", "comment", "evidence")}
+        old = answers.get(item_id) or {"value": None, "comment": "", "evidence": ""}
+        if all((old.get(k) or None) == (v or None) for k, v in new.items()):
+            continue
+        if sent["revision"] is None:
+            refused[item_id] = BAD_REVISION
+            continue
+        try:
+            save_answer(
+                db, cycle, user_id, item_id, base_revision=sent["revision"], **new
+            )
+        except ValueError as e:  # CycleError, or a value the scale refuses
+            refused[item_id] = str(e)
+    return refused
+
+
 def my_answers(db, cycle_id: int, user_id: int) -> dict[str, dict]:
     """Return one respondent's own answers, keyed by item id."""
     return {
@@ -576,11 +614,13 @@ def record_agreed(
     if deferred:
         value = None
         if not rationale.strip():
-            raise CycleError("Say why the item is deferred.")
+            raise CycleError("Say why the item is deferred.", field="rationale")
     elif value not in snap.allowed:
-        raise CycleError("Choose the agreed score.")
+        raise CycleError("Choose the agreed score.", field="value")
     if len(rationale) > MAX_TEXT:
-        raise CycleError(f"The rationale is {MAX_TEXT} characters at most.")
+        raise CycleError(
+            f"The rationale is {MAX_TEXT} characters at most.", field="rationale"
+        )
     stamp = now()
     with immediate(db):
         _check_still(

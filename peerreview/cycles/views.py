@@ -27,7 +27,7 @@ from .forms import AgreeForm, OpenCycleForm, StateForm, answer_choices, section_
 
 bp = Blueprint("cycles", __name__)
 log = logging.getLogger(__name__)
-BAD_REVISION = "The answer could not be read: reload the page and try again."
+BAD_REVISION = service.BAD_REVISION
 
 
 @bp.route("/teams/<int:tid>/cycles/new", methods=["GET", "POST"])
@@ -179,30 +179,22 @@ def save_section(cid, section_id):
             for message in messages
         ]
     else:
-        for item in section["items"]:
-            prefix = item["id"] + "__"
-            new = {
-                "value": form[prefix + "value"].data or None,
-                "comment": form[prefix + "comment"].data or "",
-                "evidence": form[prefix + "evidence"].data or "",
+        submitted = {
+            item["id"]: {
+                "value": form[f"{item['id']}__value"].data or None,
+                "comment": form[f"{item['id']}__comment"].data or "",
+                "evidence": form[f"{item['id']}__evidence"].data or "",
+                "revision": whole_number(
+                    form[f"{item['id']}__revision"].data, default=0
+                ),
             }
-            old = answers.get(item["id"]) or {
-                "value": None,
-                "comment": "",
-                "evidence": "",
-            }
-            if all((old.get(k) or None) == (v or None) for k, v in new.items()):
-                continue
-            base = whole_number(form[prefix + "revision"].data, default=0)
-            if base is None:
-                errors.append((form[prefix + "value"].id + "-0", BAD_REVISION))
-                continue
-            try:
-                service.save_answer(
-                    db, cycle, current_user.id, item["id"], base_revision=base, **new
-                )
-            except ValueError as e:
-                errors.append((form[prefix + "value"].id + "-0", str(e)))
+            for item in section["items"]
+        }
+        refused = service.save_section(db, cycle, current_user.id, submitted)
+        errors = [
+            (form[f"{item_id}__value"].id + "-0", message)
+            for item_id, message in refused.items()
+        ]
     if errors:
         log.warning("refused section save on cycle %s by %s", cid, current_user.id)
         answers = service.my_answers(db, cid, current_user.id)
@@ -332,8 +324,10 @@ def agree(cid, item_id):
                 actor_id=current_user.id,
             )
         except service.CycleError as e:
-            field = "rationale" if "rationale" in str(e) or "why" in str(e) else None
-            anchor = f"rationale-{item_id}" if field else f"agree-{item_id}-0"
+            if e.field == "rationale":
+                anchor = f"rationale-{item_id}"
+            else:
+                anchor = f"agree-{item_id}-0"
             item = cycle["snapshot"].items.get(item_id)
             where = f"“{item['statement'][:60]}”: " if item else ""
             flash(f"{where}{e}", f"error:{anchor}")
