@@ -8,6 +8,7 @@ from .loader import read_paths
 
 # The instruments folder at the repository root, next to the package.
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "instruments"
+SCHEMA_NAME = "instrument.schema.json"
 
 instruments_cli = click.Group(
     "instruments", help="Check and release the instrument files."
@@ -68,3 +69,13 @@ def lock() -> None:
         click.echo(f"recorded {line}")
     if not recorded:
         click.echo("Nothing new: every version is already recorded")
+
+
+@instruments_cli.command("schema")
+def schema() -> None:
+    """Write instruments/instrument.schema.json, the format's JSON Schema."""
+    from .schema import json_schema_text
+
+    path = DEFAULT_FOLDER / SCHEMA_NAME
+    path.write_text(json_schema_text(), encoding="utf-8")
+    click.echo(f"wrote {path}")

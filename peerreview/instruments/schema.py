@@ -513,6 +513,48 @@ def content_hash(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of the format, generated from the models.
+
+    Shipped as instruments/instrument.schema.json for editors. It covers what
+    a JSON Schema can say (keys, types, patterns, required keys); the checks
+    across the document (unique ids, declared tags, bands that fit the
+    scale) are the loader's alone.
+    """
+    schema = Instrument.model_json_schema(mode="validation")
+    code = schema["$defs"]["Point"]["properties"]["code"]
+    # `code: 1` is read as the text "1": a YAML number is a code too.
+    schema["$defs"]["Point"]["properties"]["code"] = {
+        "title": code["title"],
+        "anyOf": [{k: v for k, v in code.items() if k != "title"}, {"type": "integer"}],
+    }
+    pending: list[Any] = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            # Mappings keyed by pattern (descriptors, tags) take no other keys.
+            if "patternProperties" in node and "additionalProperties" not in node:
+                node["additionalProperties"] = False
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "title": "peerreview instrument",
+        "description": (
+            "One instrument file of peerreview (docs/instruments.md). Generated "
+            "from peerreview/instruments/schema.py by `flask instruments schema`; "
+            "do not edit by hand."
+        ),
+    }
+
+
+def json_schema_text() -> str:
+    """Return the JSON Schema as the shipped file holds it."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
 def field_names() -> set[str]:
     """Return every field name of the format, across all models."""
     names: set[str] = set()
