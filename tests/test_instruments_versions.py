@@ -224,3 +224,26 @@ def test_cli_check_and_lock(folder, monkeypatch):
     assert runner.invoke(instruments_cli, ["check"]).exit_code == 0
     result = runner.invoke(instruments_cli, ["lock"])
     assert result.output == "Nothing new: every version is already recorded\n"
+
+
+def test_a_crosswalk_is_checked_against_the_released_versions(folder):
+    path = folder / HEALTH
+    edit(path, "version: 1.0.0", "version: 2.0.0")
+    edit(path, "id: builds-on-relationships", "id: builds-on-what-exists")
+    edit(path, "[builds-on-relationships", "[builds-on-what-exists")
+    edit(
+        path,
+        "        statement: >-\n          Our partnership builds",
+        "        replaces: [builds-on-relationships]\n"
+        "        statement: >-\n          Our partnership builds",
+    )
+    assert lock_instruments(
+        [load_file(p) for p in sorted(folder.glob("*.yaml"))], read_lock(folder)
+    ) == ["partnership-health-check 2.0.0"]
+    # A minor version that points the crosswalk at an item 1.0.0 never had.
+    edit(path, "version: 2.0.0", "version: 2.1.0")
+    edit(path, "replaces: [builds-on-relationships]", "replaces: [no-such-item]")
+    assert messages(folder) == [
+        f"{HEALTH}:37: builds-on-what-exists: replaces 'no-such-item', which "
+        "version 1.0.0 does not have"
+    ]

@@ -656,6 +656,12 @@ def check_version_change(old: dict, new: Instrument) -> list[Problem]:
     ]
     if bump == MAJOR:
         problems += [at(*reuse) for reuse in _reused_ids(before, new)]
+        problems += [
+            at(loc, item_id, message)
+            for loc, item_id, message in crosswalk_errors(
+                new, [item.id for item in before.items()], before.version
+            )
+        ]
     return sorted(problems, key=lambda p: p.line)
 
 
@@ -800,9 +806,32 @@ def _item_changes(old: Instrument, new: Instrument) -> list[Change]:
         for name in ("guidance", "evidence_prompts"):
             if getattr(before, name) != getattr(item, name):
                 changes.append((PATCH, loc + (name,), item.id, f"{name} reworded"))
+        if before.replaces != item.replaces:
+            changes.append((MINOR, loc + ("replaces",), item.id, "crosswalk changed"))
     for item_id in old_locs.keys() - new_locs.keys():
         changes.append((MAJOR, ("sections",), item_id, "item removed"))
     return changes
+
+
+def crosswalk_errors(
+    new: Instrument, old_ids: list[str], old_version: str
+) -> list[tuple[Loc, str, str]]:
+    """Return each `replaces` entry that names no item of the previous version."""
+    errors = []
+    known = set(old_ids)
+    for s, section in enumerate(new.sections):
+        for i, item in enumerate(section.items):
+            for r, old_id in enumerate(item.replaces):
+                if old_id not in known:
+                    errors.append(
+                        (
+                            ("sections", s, "items", i, "replaces", r),
+                            item.id,
+                            f"replaces {old_id!r}, which version {old_version} "
+                            "does not have",
+                        )
+                    )
+    return errors
 
 
 def _reused_ids(old: Instrument, new: Instrument) -> list[tuple[Loc, str, str]]:

@@ -129,6 +129,10 @@ class Item(_Model):
     reverse: StrictBool = False
     tags: list[Slug] = []
     descriptors: dict[Code, Text] = {}
+    # The crosswalk: ids of items of the previous major version whose
+    # meaning this item keeps. Left out of the snapshot when empty, so the
+    # content hash of an instrument without one is what it always was.
+    replaces: list[Slug] = Field(default=[], exclude_if=lambda ids: not ids)
 
 
 class Section(_Model):
@@ -331,6 +335,8 @@ def _raw_item_errors(data: dict, scale: dict, codes: list[str]) -> list[RefError
     errors: list[RefError] = []
     declared = data.get("tags") if isinstance(data.get("tags"), dict) else {}
     maturity = scale.get("kind") == "maturity" and codes
+    version = data.get("version")
+    first_major = isinstance(version, str) and version.split(".")[0] in ("0", "1")
     section_ids: set[str] = set()
     item_ids: set[str] = set()
     for s, section in enumerate(_list(data.get("sections"))):
@@ -370,6 +376,18 @@ def _raw_item_errors(data: dict, scale: dict, codes: list[str]) -> list[RefError
                     )
             if len(set(tags)) != len(tags):
                 errors.append((loc + ("tags",), item_id, "a tag is listed twice"))
+            replaces = [r for r in _list(item.get("replaces")) if isinstance(r, str)]
+            if replaces and first_major:
+                errors.append(
+                    (
+                        loc + ("replaces",),
+                        item_id,
+                        "only a new major version (2.0.0 or later) can replace "
+                        "items of the version before it",
+                    )
+                )
+            if len(set(replaces)) != len(replaces):
+                errors.append((loc + ("replaces",), item_id, "an item is listed twice"))
             descriptors = item.get("descriptors")
             descriptors = descriptors if isinstance(descriptors, dict) else {}
             keys = [_code(key) for key in descriptors]

@@ -28,6 +28,7 @@ from pathlib import Path
 from .loader import (
     Problem,
     check_version_change,
+    crosswalk_errors,
     needed_bump,
     semver,
     version_changes,
@@ -216,6 +217,10 @@ def _release_problems(instrument: Instrument, entry: dict) -> list[Problem]:
             )
         ]
     problems = check_version_change(latest, instrument)
+    if semver(instrument.version)[0] == semver(latest_version)[0]:
+        # A crosswalk kept through a minor version still names the items of
+        # the major version before.
+        problems += _crosswalk_problems(instrument, entry)
     if problems:
         return problems
     return [
@@ -224,6 +229,21 @@ def _release_problems(instrument: Instrument, entry: dict) -> list[Problem]:
             ("version",),
             f"version {instrument.version} is new: run `{LOCK_COMMAND}` to record "
             f"it in {LOCK_NAME} (released: {latest_version})",
+        )
+    ]
+
+
+def _crosswalk_problems(instrument: Instrument, entry: dict) -> list[Problem]:
+    versions = entry.get("versions", {})
+    major = semver(instrument.version)[0]
+    older = [v for v in versions if semver(v)[0] == major - 1]
+    if not older:
+        return []
+    before = max(older, key=semver)
+    return [
+        Problem(instrument.filename, instrument.line_of(loc), item_id, message)
+        for loc, item_id, message in crosswalk_errors(
+            instrument, versions[before].get("items", []), before
         )
     ]
 

@@ -25,6 +25,8 @@ from math import sqrt
 from operator import itemgetter
 from types import MappingProxyType
 
+from .crosswalk import compare_versions, previous_value
+
 NOT_APPLICABLE = "na"
 NO_EVIDENCE = "ne"
 SPECIAL_LABELS = {NOT_APPLICABLE: "Not applicable", NO_EVIDENCE: "No evidence yet"}
@@ -683,10 +685,6 @@ def _maturity(plan, results, sections):
     return {"strands": strands, "dimensions": dimensions}
 
 
-def _major(version):
-    return str(version or "").split(".", 1)[0]
-
-
 def _delta(was, now):
     return None if was is None or now is None else now - was
 
@@ -696,19 +694,22 @@ def _change(plan, results, sections, overall, previous):
         return None
     prev_plan = prepare(previous["snapshot"])
     prev_snap = prev_plan.snapshot
-    snap = plan.snapshot
-    comparable = prev_snap.get("id") == snap.get("id") and _major(
-        prev_snap.get("version")
-    ) == _major(snap.get("version"))
+    # Which items compare, and with what: one place (scoring/crosswalk.py).
+    links = compare_versions(prev_snap, plan.snapshot)
+    crosswalk = links["kind"] == "crosswalk"
     out = {
         "previous_version": prev_snap.get("version"),
-        "comparable": comparable,
+        "comparable": links["kind"] is not None,
+        "crosswalk": crosswalk,
+        "mapped": links["mapped"],
+        "not_comparable": links["not_comparable"],
+        "descriptors_changed": links["descriptors_changed"],
         "items": {},
         "sections": {},
         "overall": None,
         "removed_items": [],
     }
-    if not comparable:
+    if links["kind"] is None:
         return out
     prev_results, prev_sections, prev_overall, *_ = _score_items(
         prev_plan, prev_plan.no_counts, 0, previous.get("agreed") or {}, False
@@ -716,17 +717,33 @@ def _change(plan, results, sections, overall, previous):
     prev_effective = {
         p.id: r["effective"] for p, r in zip(prev_plan.items, prev_results, strict=True)
     }
+    changed = set(links["descriptors_changed"])
     for p, r in zip(plan.items, results, strict=True):
         now = r["effective"]
-        new = p.id not in prev_effective
-        was = prev_effective.get(p.id)
-        out["items"][p.id] = {
+        link = links["items"].get(p.id)
+        was = previous_value(link, prev_effective)
+        entry = out["items"][p.id] = {
             "previous": was,
             "current": now,
             "delta": _delta(was, now),
-            "new": new,
+            "new": not crosswalk and link is None,
         }
-    out["removed_items"] = [p.id for p in prev_plan.items if p.id not in plan.by_id]
+        if crosswalk:
+            entry.update(
+                comparable=link is not None,
+                how=link["how"] if link else None,
+                **{"from": link["from"] if link else []},
+            )
+        if p.id in changed:
+            entry["descriptors_changed"] = True
+    replaced = {
+        s["id"] for link in links["items"].values() if link for s in link["from"]
+    }
+    out["removed_items"] = [p.id for p in prev_plan.items if p.id not in replaced]
+    if crosswalk:
+        # Sections and the overall score are made of different items after a
+        # restructure: only items carried by the crosswalk compare.
+        return out
     out["overall"] = {
         "previous": prev_overall["score"],
         "current": overall["score"],
