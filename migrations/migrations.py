@@ -536,3 +536,15 @@ def m011_schools_from_gias_and_imports(db):
         foreign_keys=[("created_by", "users", "id")],
     )
     db["import_batches"].create_index(["token_hash"], unique=True)
+
+
+@migrations()
+def m016_peer_titles_without_school(db):
+    # A peer review is titled by its round alone: every page already names
+    # the school beside it, so "…: peer review of <school>" said it twice.
+    db.execute(
+        "UPDATE cycles SET title = (SELECT r.title FROM peer_rounds r "
+        "WHERE r.id = cycles.peer_round_id) "
+        "WHERE kind = 'peer' AND peer_round_id IS NOT NULL "
+        "AND title LIKE '%: peer review of %'"
+    )

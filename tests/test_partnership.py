@@ -133,6 +133,25 @@ def test_comparison_page_shows_heat_map_table_and_help(demo_full, auth, client):
     assert "Learning walk" not in page
 
 
+def test_comparison_page_shows_statements_and_names_whole(demo_full, auth, client):
+    auth.login(TRUST_LEAD)
+    page = client.get("/partnerships/1/comparison").get_data(as_text=True)
+    data = comparison.partnership_view(demo_full, 1)
+    # Statements, school names and section titles are never cut to "…".
+    assert "…" not in page
+    for info in data["item_info"].values():
+        assert info["statement"].replace("'", "&#39;") in page
+    heat = page.split('<svg class="pr-chart pr-heat"', 1)[1].split("</svg>", 1)[0]
+    for school in data["schools"]:
+        assert f">{school['name']}</text>" in heat
+    # Distances read as words: "1 mile", not "1 miles".
+    assert " 1 miles" not in page and "(peer 5, 1 mile)" in page
+    # The choices are radios, which wrap, not drop-downs, which cut.
+    for name in ("instrument", "round", "view"):
+        assert f'name="{name}" type="radio"' in page
+    assert "<select" not in page
+
+
 def test_bad_choices_are_refused_with_a_message(demo_full, auth, client):
     auth.login(TRUST_LEAD)
     response = client.get("/partnerships/1/comparison?miles=500")

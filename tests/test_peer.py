@@ -82,6 +82,34 @@ def _complete(db, cycle, value="2", rationale="Seen in books"):
 # Assignment rules ------------------------------------------------------------------
 
 
+def test_a_peer_review_is_titled_by_its_round_and_names_the_school_once(
+    demo_full, ascl, client, auth
+):
+    db = demo_full
+    rid = _plan(db, ascl, [RIVERSIDE_HEAD])
+    cycle = _peer_cycle(db, rid)
+    assert cycle["title"] == "Spring visits"
+    auth.login(RIVERSIDE_HEAD)
+    for url in (f"/cycles/{cycle['id']}", f"/cycles/{cycle['id']}/rate"):
+        html = client.get(url).get_data(as_text=True)
+        top = html.split('<span class="govuk-caption-l">', 1)[1].split("</h1>", 1)[0]
+        assert top.count("Northfield Primary School") == 1, url
+        assert "Spring visits" in top
+
+
+def test_reviews_titled_before_lose_the_school_from_their_title(demo_full):
+    from migrations.migrations import m016_peer_titles_without_school
+
+    db = demo_full
+    db.execute(
+        "UPDATE cycles SET title = title || ': peer review of Northfield Primary "
+        "School' WHERE id = 15"
+    )
+    m016_peer_titles_without_school(db)
+    (title,) = db.execute("SELECT title FROM cycles WHERE id = 15").fetchone()
+    assert title == peer.get_round(db, 1)["title"]
+
+
 def test_a_planned_round_opens_a_peer_cycle_for_the_host(demo_full, ascl):
     db = demo_full
     rid = _plan(db, ascl, [RIVERSIDE_HEAD, CASTLE_HEAD], lead=CASTLE_HEAD)
@@ -426,7 +454,7 @@ def test_the_lead_changes_a_rounds_title_and_dates(demo_full, ascl, client, auth
     )
     again = cycles.get_cycle(db, cycle["id"])
     assert again["closes_on"] == "2027-05-21"
-    assert again["title"].startswith("Summer visits: peer review of ")
+    assert again["title"] == "Summer visits"
     assert db.execute(
         "SELECT count(*) FROM audit_log WHERE action = 'peer.round.change'"
     ).fetchone() == (1,)

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import IntegerField, SelectField
+from wtforms import IntegerField, RadioField, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from .. import catalogue
@@ -28,9 +28,11 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    instrument = SelectField("Instrument", validate_choice=False)
-    round = SelectField("Round", validate_choice=False)
-    view = SelectField(
+    # Radios, not drop-downs: a drop-down cannot wrap, and on a phone it cut
+    # instrument titles and round names short.
+    instrument = RadioField("Instrument", validate_choice=False)
+    round = RadioField("Round", validate_choice=False)
+    view = RadioField(
         "Show in the matrix",
         choices=options(comparison.MODES.items()),
         default="gap",
@@ -87,19 +89,24 @@ def view_data(db, pid):
     return form, data, ok
 
 
-def _truncate(text: str, length: int) -> str:
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+# Wide enough for the widest figure ("−2.0") and the heading "Overall" at
+# 14px; a name's width is estimated at 0.54 of the font size a character.
+_CELL, _ROW, _TOP, _CHAR = 84, 28, 34, 7.6
 
 
 def heatmap_svg(d: dict, chart_id: str = "heat") -> Markup:
     """Draw the schools-by-sections heat map; every cell carries its number.
 
-    Built as one string rather than in Jinja: a partnership of 500 schools
-    has 4,500 cells, and only the names need escaping.
+    Columns are headed S1, S2… (the key beside the map names each section in
+    full: whole titles would overlap) and school names are never cut, so the
+    map is as wide as it needs to be and scrolls in its region on a small
+    screen. Built as one string rather than in Jinja: a partnership of 500
+    schools has 4,500 cells, and only the names need escaping.
     """
-    left, cw, rh, top = 230, 92, 24, 54
+    names = [s["name"] for s in d.get("schools") or [r["school"] for r in d["grid"]]]
+    left = round(max([16, *map(len, names)]) * _CHAR) + 16
     cols = len(d["sections"]) + 1
-    width, height = left + cw * cols + 4, top + rh * len(d["grid"]) + 4
+    width, height = left + _CELL * cols + 4, _TOP + _ROW * len(d["grid"]) + 4
     title = escape(
         f"{d['modes'][d['mode']]} by school and section, {d['round']['title']}"
     )
@@ -111,31 +118,26 @@ def heatmap_svg(d: dict, chart_id: str = "heat") -> Markup:
         "sections and overall. Every cell shows its number; the same figures are "
         "in the table that follows.</desc>",
     ]
-    for n, section in enumerate(d["sections"]):
-        x = left + cw * n + cw // 2
+    headings = [f"S{n + 1}" for n in range(cols - 1)] + ["Overall"]
+    for n, heading in enumerate(headings):
         out.append(
-            f'<text x="{x}" y="18" text-anchor="middle" class="pr-chart__label">S{n + 1}</text>'
-            f'<text x="{x}" y="36" text-anchor="middle" class="pr-chart__label '
-            f'pr-heat__sub">{escape(_truncate(section["title"], 14))}</text>'
+            f'<text x="{left + _CELL * n + _CELL // 2}" y="22" text-anchor="middle" '
+            f'class="pr-chart__label pr-chart__label--head">{heading}</text>'
         )
-    x = left + cw * (cols - 1) + cw // 2
-    out.append(
-        f'<text x="{x}" y="18" text-anchor="middle" class="pr-chart__label">Overall</text>'
-    )
-    cells = [(left + cw * n + 1, left + cw * n + cw // 2) for n in range(cols)]
+    cells = [(left + _CELL * n + 1, left + _CELL * n + _CELL // 2) for n in range(cols)]
     for row_number, row in enumerate(d["grid"]):
         out.append(
-            f'<g transform="translate(0 {top + rh * row_number})"><text x="{left - 8}" '
-            'y="16" text-anchor="end" class="pr-chart__label">'
-            f"{escape(_truncate(row['school']['name'], 32))}</text>"
+            f'<g transform="translate(0 {_TOP + _ROW * row_number})"><text '
+            f'x="{left - 8}" y="19" text-anchor="end" class="pr-chart__label">'
+            f"{escape(row['school']['name'])}</text>"
         )
         last = len(row["cells"]) - 1
         for n, (cls, text) in enumerate(row["cells"]):
             total = " pr-heat__cell--total" if n == last else ""
             out.append(
-                f'<rect x="{cells[n][0]}" y="1" width="{cw - 2}" height="{rh - 2}" '
+                f'<rect x="{cells[n][0]}" y="1" width="{_CELL - 2}" height="{_ROW - 2}" '
                 f'class="pr-heat__cell {cls}{total}"></rect><text x="{cells[n][1]}" '
-                f'y="16" text-anchor="middle" class="pr-heat__value">{text}</text>'
+                f'y="19" text-anchor="middle" class="pr-heat__value">{text}</text>'
             )
         out.append("</g>")
     out.append("</svg>")

@@ -304,7 +304,7 @@ def plan_round(
                 kind="peer",
                 partnership_id=partnership_id,
                 peer_round_id=round_id,
-                title=f"{title}: peer review of {school['name']}",
+                title=title,
             )
             db["peer_reviews"].insert(
                 {
@@ -354,16 +354,12 @@ def change_round(
             "UPDATE peer_rounds SET title = ?, starts_on = ?, ends_on = ? WHERE id = ?",
             [title, starts_on, ends_on, peer_round["id"]],
         )
-        for cycle_id, state, school in db.execute(
-            "SELECT c.id, c.state, s.name FROM peer_reviews pr "
-            "JOIN cycles c ON c.id = pr.cycle_id JOIN schools s ON s.id = pr.school_id "
-            "WHERE pr.round_id = ?",
+        for cycle_id, state in db.execute(
+            "SELECT c.id, c.state FROM peer_reviews pr "
+            "JOIN cycles c ON c.id = pr.cycle_id WHERE pr.round_id = ?",
             [peer_round["id"]],
         ).fetchall():
-            db.execute(
-                "UPDATE cycles SET title = ? WHERE id = ?",
-                [f"{title}: peer review of {school}", cycle_id],
-            )
+            db.execute("UPDATE cycles SET title = ? WHERE id = ?", [title, cycle_id])
             if state in ("draft", "open"):
                 db.execute(
                     "UPDATE cycles SET closes_on = ? WHERE id = ?", [ends_on, cycle_id]

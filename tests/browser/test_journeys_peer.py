@@ -38,7 +38,9 @@ def rate_everything(browser, base_url, email, label, shot):
     page.get_by_role("link", name="Peer review", exact=True).click()
     check_page(page, f"peer-{shot}-hub")
     page.get_by_role("link", name="Rate Northfield Primary School").click()
-    expect(heading(page)).to_contain_text("peer review of Northfield")
+    expect(page.locator(".govuk-caption-l")).to_have_text(
+        "Northfield Primary School — peer review"
+    )
     for n in range(ITEMS):
         item = page.locator(".pr-item").nth(n)
         item.get_by_label(label, exact=True).check()
