@@ -548,3 +548,53 @@ def m016_peer_titles_without_school(db):
         "WHERE kind = 'peer' AND peer_round_id IS NOT NULL "
         "AND title LIKE '%: peer review of %'"
     )
+
+
+@migrations()
+def m012_second_factor(db):
+    # Two-step sign-in with a time-based one-time code (TOTP, RFC 6238).
+    # The secret has to be readable to check a code; totp_last_step is the
+    # last 30-second step a code was accepted for, so a code works once.
+    # totp_pending is the secret shown while someone is setting it up.
+    db["users"].add_column("totp_secret", str)
+    db["users"].add_column("totp_enrolled_at", str)
+    db["users"].add_column("totp_last_step", int)
+    db["users"].add_column("totp_pending", str)
+    # Ten single-use recovery codes each, stored as argon2 hashes.
+    db["recovery_codes"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "code_hash": str,
+            "created_at": str,
+            "used_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "code_hash", "created_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["recovery_codes"].create_index(["user_id"])
+    # A sign-in waiting for its second step (or for set-up of one), kept here
+    # so the limit on guesses cannot be reset by dropping a cookie.
+    db["sign_in_challenges"].create(
+        {
+            "id": int,
+            "token_hash": str,
+            "user_id": int,
+            "password_ok": int,
+            "slowed": int,  # asked after many failures: says nothing of the password
+            "purpose": str,  # code | enrol
+            "guesses": int,
+            "ip": str,
+            "created_at": float,
+            "done_at": float,
+        },
+        pk="id",
+        not_null={"token_hash", "user_id", "password_ok", "purpose", "created_at"},
+        defaults={"guesses": 0, "slowed": 0},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["sign_in_challenges"].create_index(["token_hash"], unique=True)
+    # Wrong second-step codes count towards the per-address limit too.
+    db["login_attempts"].add_column("kind", str, not_null_default="password")
+    db["login_attempts"].create_index(["email", "kind", "at"])

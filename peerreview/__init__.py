@@ -83,6 +83,7 @@ def create_app(test_config=None):
     app.after_request(set_security_headers)
 
     from . import accounts, catalogue, main, organisations
+    from .accounts import second_factor_views  # noqa: F401 (its routes join auth)
     from .accounts import views as account_views
     from .cycles import views as cycle_views
     from .demo import demo_cli

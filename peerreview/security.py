@@ -48,10 +48,18 @@ def lockout_remaining(db, email: str, ip: str, at: float | None = None) -> int:
     return remaining
 
 
-def record_attempt(db, email: str, ip: str, success: bool) -> None:
-    """Record one sign-in attempt."""
+def record_attempt(
+    db, email: str, ip: str, success: bool, kind: str = "password"
+) -> None:
+    """Record one sign-in attempt: a password, or a second-step code."""
     db["login_attempts"].insert(
-        {"email": email, "ip": ip, "at": time.time(), "success": int(success)}
+        {
+            "email": email,
+            "ip": ip,
+            "at": time.time(),
+            "success": int(success),
+            "kind": kind,
+        }
     )
 
 

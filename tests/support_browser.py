@@ -6,7 +6,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from support import DEMO_PASSWORD
+from support import DEMO_PASSWORD, totp_code
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -97,6 +97,29 @@ def sign_in(
     page.get_by_label("Password", exact=True).fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in", exact=True).click()
+    if page.url.endswith("/sign-in/code"):
+        enter_code(page, base_url, email, a11y=a11y)
+
+
+# The database behind each live server's address, for the codes an
+# authenticator app would show (set by the live_server fixture).
+DATABASES: dict[str, pathlib.Path] = {}
+
+
+def enter_code(page: Page, base_url: str, email: str, *, a11y: bool = True) -> None:
+    """Enter the code an authenticator app would show now, on the second step."""
+    from peerreview.db import connect
+
+    if a11y:
+        check_a11y(page)
+    db = connect(DATABASES[base_url])
+    try:
+        code = totp_code(db, email)
+    finally:
+        db.conn.close()
+    page.get_by_label("Code from your authenticator app", exact=True).fill(code)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue", exact=True).click()
 
 
 def sign_out(page: Page) -> None:

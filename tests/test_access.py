@@ -19,6 +19,12 @@ GET_ROUTES = {
     "/": row(302, 200, 200, 200, 200, 200),
     "/sign-in": row(200, 302, 302, 302, 302, 302),
     "/account/password": row(302, 200, 200, 200, 200, 200),
+    "/account/security": row(302, 200, 200, 200, 200, 200),
+    # Those who have two-step sign-in already are sent back to the page above.
+    "/account/security/set-up": row(302, 200, 200, 302, 200, 302),
+    # Without a password just checked, the second step sends back to sign in.
+    "/sign-in/code": row(302, 302, 302, 302, 302, 302),
+    "/sign-in/set-up": row(302, 302, 302, 302, 302, 302),
     "/admin/": ADMIN_ONLY,
     "/admin/partnerships/new": ADMIN_ONLY,
     "/admin/schools/new": ADMIN_ONLY,
@@ -43,6 +49,9 @@ POST_ROUTES = {
     "/schools/1/teams": ADMIN_ONLY,
     "/admin/accounts/2/reset": ADMIN_ONLY,
     "/admin/accounts/2/active": ADMIN_ONLY,
+    "/admin/accounts/2/second-factor/reset": ADMIN_ONLY,
+    # New recovery codes are shown (200) to those with two-step sign-in.
+    "/account/security/recovery-codes": row(302, 302, 302, 200, 302, 200),
 }
 
 
@@ -60,7 +69,10 @@ def test_post_routes(demo, client, auth, who):
     # An admin's empty form is refused with a message and a redirect back;
     # issuing a reset link needs no fields and shows the link.
     if who == "admin":
-        want = {url: 302 for url in want} | {"/admin/accounts/2/reset": 200}
+        want = {url: 302 for url in want} | {
+            "/admin/accounts/2/reset": 200,
+            "/account/security/recovery-codes": 200,
+        }
     assert got == want
 
 

@@ -34,7 +34,25 @@ def test_migrate_blank_database_creates_tables_and_columns(tmp_path):
         "active",
         "session_version",
         "created_at",
+        "totp_secret",
+        "totp_enrolled_at",
+        "totp_last_step",
+        "totp_pending",
     }
+    assert set(db["recovery_codes"].columns_dict) == {
+        "id",
+        "user_id",
+        "code_hash",
+        "created_at",
+        "used_at",
+    }
+    assert set(db["sign_in_challenges"].columns_dict) >= {
+        "token_hash",
+        "user_id",
+        "password_ok",
+        "guesses",
+    }
+    assert "kind" in db["login_attempts"].columns_dict
     assert set(db["schools"].columns_dict) >= {
         "name",
         "urn",

@@ -98,3 +98,41 @@ class InviteForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only a CSRF token, for POST-only buttons."""
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in, or the check that ends setting it up."""
+
+    code = StringField(
+        "Code from your authenticator app",
+        description="The 6-digit code the app shows now.",
+        validators=[
+            DataRequired("Enter the code"),
+            Length(max=40, message="Enter the code as the app shows it"),
+        ],
+        render_kw={
+            "inputmode": "numeric",
+            "spellcheck": "false",
+            "autocapitalize": "off",
+            "class": "govuk-input--width-10",
+        },
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    """The second step of signing in with one of the ten recovery codes."""
+
+    code = StringField(
+        "Recovery code",
+        description="One of the recovery codes you saved, like 2a3b-4c5d-6e7f. "
+        "Each works once.",
+        validators=[
+            DataRequired("Enter a recovery code"),
+            Length(max=40, message="Enter the recovery code as it was given"),
+        ],
+        render_kw={
+            "spellcheck": "false",
+            "autocapitalize": "off",
+            "class": "govuk-input--width-20",
+        },
+    )

@@ -48,6 +48,8 @@ class Account:
     active: bool
     session_version: int
     roles: list[Role] = field(default_factory=list)
+    # Whether they have set up a second factor (two-step sign-in).
+    second_factor: bool = False
 
     def scopes(self, role: str, scope_type: str) -> set[int]:
         """Return the ids of the organisations where this person holds a role."""
@@ -74,6 +76,7 @@ class Anonymous:
     """The visitor who has not signed in."""
 
     id = None
+    second_factor = False
     name = ""
     is_admin = False
     is_authenticated = False
@@ -97,7 +100,7 @@ def load_account(db, user_id: int) -> Account | None:
     # One query: the user loader runs it on every signed-in request.
     rows = db.execute(
         "SELECT u.id, u.email, u.name, u.is_admin, u.active, u.session_version, "
-        "r.role, r.scope_type, r.scope_id FROM users u "
+        "r.role, r.scope_type, r.scope_id, u.totp_secret IS NOT NULL FROM users u "
         "LEFT JOIN roles r ON r.user_id = u.id WHERE u.id = ?",
         [user_id],
     ).fetchall()
@@ -105,7 +108,9 @@ def load_account(db, user_id: int) -> Account | None:
         return None
     row = rows[0]
     roles = [Role(r[6], r[7], r[8]) for r in rows if r[6] is not None]
-    return Account(row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5], roles)
+    return Account(
+        row[0], row[1], row[2], bool(row[3]), bool(row[4]), row[5], roles, bool(row[9])
+    )
 
 
 def find_user(db, email: str) -> dict | None:

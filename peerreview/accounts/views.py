@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
@@ -21,7 +22,7 @@ from ..db import get_db
 from ..extensions import login_manager
 from ..organisations import service as orgs
 from ..security import check_password, lockout_remaining, record_attempt
-from . import mail, service
+from . import mail, second_factor, service
 from .forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -75,7 +76,11 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def login():
-    """Sign in with email and password, with lockout after repeated failures."""
+    """Sign in with email and password, with lockout after repeated failures.
+
+    A person with a second factor goes on to enter a code; one who must have
+    one and has not set it up goes on to set it up.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
@@ -99,11 +104,7 @@ def login():
             ok = ok and bool(user["active"])
             record_attempt(db, email, ip, ok)
             if ok:
-                login_user(service.load_account(db, user["id"]))
-                log.info("user %s signed in", user["id"])
-                return redirect(
-                    safe_next(request.args.get("next")) or url_for("main.home")
-                )
+                return _after_password(db, user, ip)
             log.info("failed sign-in for %s from %s", email, ip)
             form.password.errors = list(form.password.errors) + [
                 "The email address or password is not right"
@@ -112,6 +113,27 @@ def login():
     elif form.is_submitted():
         status = 400 if form.csrf_token.errors else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _after_password(db, user, ip, *, password_ok=True, slowed=False):
+    """Sign in, or go on to the second step (or to setting one up)."""
+    account = service.load_account(db, user["id"])
+    nxt = safe_next(request.args.get("next"))
+    if account.second_factor:
+        purpose = "code"
+    elif second_factor.required(account):
+        purpose = "enrol"
+    else:
+        login_user(account)
+        log.info("user %s signed in", user["id"])
+        return redirect(nxt or url_for("main.home"))
+    session["challenge"] = second_factor.start_challenge(
+        db, user["id"], purpose, password_ok=password_ok, slowed=slowed, ip=ip
+    )
+    session["next"] = nxt
+    return redirect(
+        url_for("auth.second_step" if purpose == "code" else "auth.set_up_at_sign_in")
+    )
 
 
 @bp.route("/sign-out", methods=["POST"])
@@ -251,6 +273,7 @@ def user(uid):
         account=account,
         roles=service.roles_of(db, uid),
         role_names=service.ROLES,
+        two_step=second_factor.status(db, uid),
         form=EmptyForm(),
     )
 

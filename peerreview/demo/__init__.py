@@ -5,11 +5,14 @@
 """
 
 import logging
+import time
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..accounts import second_factor
+from ..accounts import service as accounts
 from ..catalogue import library as app_library
 from ..db import ROOT, connect
 from ..instruments import Library
@@ -24,13 +27,17 @@ def is_empty(db) -> bool:
     return db["users"].count == 0
 
 
-def load(db, library=None) -> None:
-    """Create the demo organisations, people and cycles."""
-    load_organisations(db)
+def load(db, library=None) -> dict[str, list[str]]:
+    """Create the demo organisations, people and cycles.
+
+    Return the recovery codes of the accounts that have two-step sign-in.
+    """
+    codes = load_organisations(db)
     library = library or Library(ROOT / "instruments")
     cycles.load(db, library)
     peer.load(db, library)
     plans.load(db)
+    return codes
 
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -51,13 +58,33 @@ def load_command(if_empty):
             print_signins(db)
             return
         raise click.ClickException("The database is not empty; demo data not loaded.")
-    load(db, app_library())
+    codes = load(db, app_library())
     click.echo("Demo data loaded.")
-    print_signins(db)
+    print_signins(db, codes)
 
 
-def print_signins(db):
-    """Print the demo accounts a visitor can sign in with."""
+@demo_cli.command("code")
+@click.argument("email")
+def code_command(email):
+    """Print the code an authenticator app would show now for a demo account."""
+    db = connect(current_app.config["DATABASE"])
+    user = accounts.find_user(db, email)
+    if user is None:
+        raise click.ClickException(f"There is no account for {email}.")
+    code = second_factor.current_code(db, user["id"])
+    if code is None:
+        raise click.ClickException(f"{email} has not set up two-step sign-in.")
+    left = 30 - int(time.time()) % 30
+    click.echo(code)
+    click.echo(f"(changes in {left} s; each code signs in once)", err=True)
+
+
+def print_signins(db, codes=None):
+    """Print the demo accounts a visitor can sign in with.
+
+    ``codes`` are the recovery codes just made by `load`; once loaded they
+    are stored only as hashes, so later runs print the authenticator key.
+    """
     if not db.execute(
         "SELECT 1 FROM users WHERE email = 'admin@peerreview.example.org'"
     ).fetchone():
@@ -86,3 +113,19 @@ def print_signins(db):
     ]
     for who, email in rows:
         click.echo(f"  {who:48} {email}")
+    enrolled = db.execute(
+        "SELECT email, totp_secret FROM users WHERE totp_secret IS NOT NULL ORDER BY id"
+    ).fetchall()
+    if not enrolled:
+        return
+    click.echo(
+        "\nThe platform admin and the partnership leads also need a code after "
+        "their password (two-step sign-in). Use a recovery code below (each "
+        "works once), or print the current code with `flask demo code EMAIL`, "
+        "or add the key to an authenticator app (time-based, 6 digits, 30 s):"
+    )
+    for email, secret in enrolled:
+        click.echo(f"  {email}")
+        click.echo(f"    authenticator key: {secret}")
+        if codes and codes.get(email):
+            click.echo(f"    recovery codes:    {', '.join(codes[email][:3])}")

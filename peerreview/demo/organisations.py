@@ -1,5 +1,8 @@
 """Demo organisations: a multi-academy trust, a local cluster, teams, leads and governors."""
 
+import pyotp
+
+from ..accounts import second_factor
 from ..accounts import service as accounts
 from ..db import immediate
 from ..organisations import service as orgs
@@ -116,8 +119,11 @@ def _slug(name: str) -> str:
     return "".join(c for c in name.lower().replace("school", "") if c.isalnum())[:20]
 
 
-def load_organisations(db) -> None:
-    """Create the demo partnerships, schools, teams and people."""
+def load_organisations(db) -> dict[str, list[str]]:
+    """Create the demo partnerships, schools, teams and people.
+
+    Return the recovery codes of the accounts that have two-step sign-in.
+    """
     pw = hash_password(DEMO_PASSWORD)
     names = _Names()
 
@@ -195,3 +201,18 @@ def load_organisations(db) -> None:
     )
     member = person("member@northfieldtrust.example.org")
     accounts.grant_role(db, member, "governor", "partnership", trust, actor_id=admin)
+    return enrol_second_factors(db, (admin, lead, cluster_lead), actor_id=admin)
+
+
+def enrol_second_factors(db, user_ids, *, actor_id) -> dict[str, list[str]]:
+    """Set up two-step sign-in for the demo accounts that must have it.
+
+    Return each one's recovery codes by email, to print once.
+    """
+    codes = {}
+    for uid in user_ids:
+        email = db["users"].get(uid)["email"]
+        codes[email] = second_factor.enrol_with_secret(
+            db, uid, pyotp.random_base32(), actor_id=actor_id
+        )
+    return codes

@@ -22,6 +22,7 @@ from contextlib import closing, contextmanager
 import pytest
 from flask import Flask
 from playwright.sync_api import sync_playwright
+from support_browser import DATABASES
 from werkzeug.serving import make_server
 
 from peerreview import create_app
@@ -95,9 +96,12 @@ def _serve(demo_database, folder: pathlib.Path):
         target=server.serve_forever, name="live-server", daemon=True
     )
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    DATABASES[url] = path
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, path)
+        yield LiveServer(url, app, path)
     finally:
+        DATABASES.pop(url, None)
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -5,8 +5,10 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from support import ADMIN, HEAD
+from support import ADMIN, DEPUTY, HEAD, totp_code
 from support_browser import check_a11y, check_page, screenshot, sign_in, sign_out
+
+from peerreview.db import connect
 
 pytestmark = pytest.mark.browser
 
@@ -168,12 +170,69 @@ def test_sign_in_with_the_keyboard_alone(live_server, page):
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
+    # The second step is one more labelled field, reached and sent by keyboard.
+    expect(heading(page)).to_have_text("Enter the code from your app")
+    check_a11y(page)
+    code = page.get_by_label("Code from your authenticator app", exact=True)
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if code.evaluate("el => el === document.activeElement"):
+            break
+    expect(code).to_be_focused()
+    page.keyboard.type(_code(live_server, ADMIN))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
     # The form posts to the page's own URL; the redirect keeps its fragment.
     expect(page).to_have_url(
         re.compile(re.escape(live_server.url) + r"/(#main-content)?$")
     )
     expect(heading(page)).to_have_text("Welcome, Platform Admin")
     check_page(page, "accounts-5-keyboard-home")
+
+
+def _code(live_server, email):
+    db = connect(live_server.db_path)
+    try:
+        return totp_code(db, email)
+    finally:
+        db.conn.close()
+
+
+def test_a_member_turns_on_two_step_sign_in_with_the_keyboard(live_server, page):
+    sign_in(page, live_server.url, DEPUTY, a11y=False)
+    page.get_by_role("link", name="Sign-in and security").click()
+    expect(heading(page)).to_have_text("Sign-in and security")
+    check_page(page, "accounts-6-security")
+    page.get_by_role("link", name="Set up two-step sign-in").click()
+    expect(heading(page)).to_have_text("Set up two-step sign-in")
+    expect(page.locator("svg").first).to_be_visible()
+    check_page(page, "accounts-6-set-up")
+
+    code = page.get_by_label("Code from your authenticator app", exact=True)
+    code.focus()
+    page.keyboard.type("000000")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("The code is not right")
+    check_page(page, "accounts-6-set-up-wrong-code")
+
+    code.fill(_code(live_server, DEPUTY))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(heading(page)).to_have_text("Save your recovery codes")
+    expect(
+        page.get_by_role("list", name="Recovery codes").get_by_role("listitem")
+    ).to_have_count(10)
+    check_page(page, "accounts-6-recovery-codes")
+    page.get_by_role("link", name="I have saved my codes: continue").click()
+    expect(page.get_by_text("Two-step sign-in is on")).to_be_visible()
+
+    sign_out(page)
+    sign_in(page, live_server.url, DEPUTY)
+    expect(heading(page)).to_have_text(re.compile(r"^Welcome, "))
 
 
 def test_no_event_loop_is_left_running_after_browser_tests():
