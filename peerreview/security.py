@@ -9,7 +9,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 LOCK_WINDOW = 15 * 60
+# Failures (wrong passwords and wrong codes) from one address in the window
+# lock that address out.
 LOCK_THRESHOLD = 10
+# Wrong passwords for one account, from anywhere, before its sign-ins slow
+# down: each further one doubles the wait after the last, up to MAX_DELAY.
+# Accounts are never locked: a stranger could keep their owner out.
+SLOW_AFTER = 5
+MAX_DELAY = 5 * 60
+# Wrong one-time codes for one account in the window before only a recovery
+# code is accepted (someone has the password and is guessing codes).
+CODE_LIMIT = 20
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -31,21 +41,54 @@ def check_password(stored: str | None, password: str) -> bool:
         return False
 
 
-def lockout_remaining(db, email: str, ip: str, at: float | None = None) -> int:
-    """Return the seconds until sign-in may be tried again (0: not locked)."""
+def address_lock_remaining(db, ip: str, at: float | None = None) -> int:
+    """Return the seconds until sign-in from an address may be tried again (0: now)."""
     at = time.time() if at is None else at
-    since = at - LOCK_WINDOW
-    remaining = 0
-    for column, value in (("email", email), ("ip", ip)):
-        rows = db.execute(
-            f"SELECT at FROM login_attempts WHERE {column} = ? AND at > ? "
-            "AND success = 0 ORDER BY at DESC LIMIT ?",
-            [value, since, LOCK_THRESHOLD],
-        ).fetchall()
-        if len(rows) >= LOCK_THRESHOLD:
-            # Locked until the oldest of the last ten failures leaves the window.
-            remaining = max(remaining, int(rows[-1][0] + LOCK_WINDOW - at) + 1)
-    return remaining
+    rows = db.execute(
+        "SELECT at FROM login_attempts WHERE ip = ? AND at > ? AND success = 0 "
+        "ORDER BY at DESC LIMIT ?",
+        [ip, at - LOCK_WINDOW, LOCK_THRESHOLD],
+    ).fetchall()
+    if len(rows) < LOCK_THRESHOLD:
+        return 0
+    # Locked until the oldest of the last ten failures leaves the window.
+    return int(rows[-1][0] + LOCK_WINDOW - at) + 1
+
+
+def account_failures(db, email: str, at: float | None = None) -> tuple[int, float]:
+    """Return the wrong passwords for an account in the window, and when the last was."""
+    at = time.time() if at is None else at
+    count, last = db.execute(
+        "SELECT count(*), max(at) FROM login_attempts WHERE email = ? "
+        "AND kind = 'password' AND success = 0 AND at > ?",
+        [email, at - LOCK_WINDOW],
+    ).fetchone()
+    return count, last or 0.0
+
+
+def account_delay(failures: int) -> int:
+    """Return the wait after the last of so many wrong passwords for one account."""
+    if failures < SLOW_AFTER:
+        return 0
+    return min(2 ** (failures - SLOW_AFTER), MAX_DELAY)
+
+
+def account_wait(db, email: str, at: float | None = None) -> int:
+    """Return the seconds before a password for this account is checked again (0: now)."""
+    at = time.time() if at is None else at
+    failures, last = account_failures(db, email, at)
+    delay = account_delay(failures)
+    return max(0, int(last + delay - at + 0.999)) if delay else 0
+
+
+def code_failures(db, email: str, at: float | None = None) -> int:
+    """Return the wrong second-step codes for an account in the window."""
+    at = time.time() if at is None else at
+    return db.execute(
+        "SELECT count(*) FROM login_attempts WHERE email = ? AND kind = 'code' "
+        "AND success = 0 AND at > ?",
+        [email, at - LOCK_WINDOW],
+    ).fetchone()[0]
 
 
 def record_attempt(

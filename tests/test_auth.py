@@ -1,10 +1,13 @@
 """Signing in and out, lockout, invitations, resets and open redirects."""
 
 import datetime
+import re
+import time
 
 import pytest
-from support import ADMIN, DEPUTY, HEAD, csrf_token, user_id
+from support import ADMIN, DEPUTY, HEAD, csrf_token, totp_code, user_id
 
+from peerreview import security
 from peerreview.accounts import service
 
 
@@ -39,28 +42,142 @@ def test_wrong_credentials_get_one_clear_message(demo, client, auth, email, pass
     assert client.get("/").status_code == 302
 
 
-def test_lockout_after_ten_failures_per_account(demo, client, auth, db):
-    for _ in range(10):
-        auth.login(HEAD, "wrong-password")
-    response = auth.login(HEAD)  # the right password, but locked
+def _attempt(client, email, password, address):
+    """Post the sign-in form as if from one address."""
+    token = csrf_token(client)
+    return client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def _post_code(client, code, url="/sign-in/code", address="127.0.0.1"):
+    token = csrf_token(client, url)
+    return client.post(
+        url,
+        data={"code": code, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_strangers_failures_never_keep_out_the_right_password_and_code(
+    demo, client, db
+):
+    # Ten wrong passwords from ten addresses used to lock the admin out.
+    for n in range(10):
+        response = _attempt(client, ADMIN, "wrong-password", f"203.0.113.{n}")
+        assert response.status_code in (200, 302)
+    response = _attempt(client, ADMIN, "peerreview-demo", "198.51.100.7")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in/code"
+    signed_in = _post_code(client, totp_code(db, ADMIN))
+    assert signed_in.headers["Location"] == "/"
+    assert client.get("/admin/accounts").status_code == 200
+
+
+def test_after_many_failures_a_wrong_password_is_not_told_apart(demo, client, db):
+    for n in range(security.SLOW_AFTER):
+        _attempt(client, ADMIN, "wrong-password", f"203.0.113.{n}")
+    # A guesser now always meets the code page, so it cannot learn whether
+    # the password was right; with a wrong one even the right code fails.
+    response = _attempt(client, ADMIN, "still-wrong", "198.51.100.7")
+    assert response.headers["Location"] == "/sign-in/code"
+    refused = _post_code(client, totp_code(db, ADMIN))
+    assert refused.headers["Location"] == "/sign-in"
+    text = client.get("/sign-in").get_data(as_text=True)
+    assert "The password or the code was not right" in text
+    assert client.get("/").status_code == 302
+    # The owner, with both right, is in.
+    _attempt(client, ADMIN, "peerreview-demo", "198.51.100.8")
+    assert _post_code(client, totp_code(db, ADMIN)).headers["Location"] == "/"
+
+
+def test_without_a_second_factor_failures_bring_growing_delays(demo, client, db):
+    for n in range(security.SLOW_AFTER - 1):
+        _attempt(client, HEAD, "wrong-password", f"203.0.113.{n}")
+    # Below the threshold nothing waits.
+    assert security.account_wait(db, HEAD) == 0
+    # A guesser who tries again too soon is refused unheard, and not counted.
+    _attempt(client, HEAD, "wrong-password", "203.0.113.4")
+    assert _attempt(client, HEAD, "wrong-password", "203.0.113.5").status_code == 429
+    assert security.account_failures(db, HEAD)[0] == security.SLOW_AFTER
+    # One who waits each delay out gets in a few guesses more, each wait longer.
+    waits = []
+    for n in range(security.SLOW_AFTER, 10):
+        failures = security.account_failures(db, HEAD)[0]
+        waits.append(security.account_delay(failures))
+        db.execute("UPDATE login_attempts SET at = at - ?", [waits[-1] + 1])
+        response = _attempt(client, HEAD, "wrong-password", f"203.0.113.{n}")
+        assert response.status_code == 200
+    assert waits == sorted(waits) and waits[-1] > waits[0]
+    response = _attempt(client, HEAD, "peerreview-demo", "198.51.100.7")
     text = response.get_data(as_text=True)
     assert response.status_code == 429
-    assert "Too many failed sign-in attempts" in text and "try again in" in text
-    assert client.get("/").status_code == 302
-    # Another account from another address is not locked.
-    db.execute("UPDATE login_attempts SET ip = 'elsewhere'")
-    assert auth.login(DEPUTY).status_code == 302
+    assert "many failed attempts to sign in to this account" in text
+    wait = int(re.search(r"Try again in (\d+) seconds?", text).group(1))
+    assert 2 < wait <= security.account_delay(10) == 32
+    # A refused attempt is not counted, so waiting is enough.
+    assert security.account_failures(db, HEAD)[0] == 10
+    db.execute("UPDATE login_attempts SET at = at - 33")
+    assert (
+        _attempt(client, HEAD, "peerreview-demo", "198.51.100.7").headers["Location"]
+        == "/"
+    )
+
+
+def test_account_delays_grow_and_stop_growing():
+    delays = [security.account_delay(n) for n in range(25)]
+    assert delays[: security.SLOW_AFTER] == [0] * security.SLOW_AFTER
+    growing = delays[security.SLOW_AFTER :]
+    assert growing == sorted(growing) and growing[0] >= 1
+    assert max(growing) == security.MAX_DELAY < security.LOCK_WINDOW
 
 
 def test_lockout_per_address(demo, client, auth):
     for n in range(10):
         auth.login(f"guess{n}@example.org", "wrong-password")
-    assert auth.login(HEAD).status_code == 429
+    response = auth.login(HEAD)
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
+
+
+def test_wrong_codes_count_against_the_address(demo, client, db):
+    for _ in range(2):
+        _attempt(client, ADMIN, "peerreview-demo", "203.0.113.9")
+        for _ in range(5):
+            _post_code(client, "00000x", address="203.0.113.9")
+    response = _attempt(client, HEAD, "peerreview-demo", "203.0.113.9")
+    assert response.status_code == 429
+
+
+def test_when_codes_are_being_guessed_a_recovery_code_still_works(demo, client, db):
+    from peerreview.accounts import second_factor
+
+    admin = user_id(db, ADMIN)
+    recovery = second_factor.new_recovery_codes(db, admin, actor_id=admin)
+    db["login_attempts"].insert_all(
+        {
+            "email": ADMIN,
+            "ip": f"203.0.113.{n}",
+            "at": time.time(),
+            "success": 0,
+            "kind": "code",
+        }
+        for n in range(security.CODE_LIMIT)
+    )
+    _attempt(client, ADMIN, "peerreview-demo", "198.51.100.7")
+    refused = _post_code(client, totp_code(db, ADMIN))
+    assert refused.status_code == 200
+    assert "Use one of your recovery codes" in refused.get_data(as_text=True)
+    used = _post_code(client, recovery[0], url="/sign-in/code?recovery=1")
+    assert used.headers["Location"] == "/"
 
 
 def test_lockout_ends_after_the_window(demo, client, auth, db):
     for _ in range(10):
         auth.login(HEAD, "wrong-password")
+    assert auth.login(HEAD).status_code == 429
     db.execute("UPDATE login_attempts SET at = at - 16 * 60")
     assert auth.login(HEAD).status_code == 302
 

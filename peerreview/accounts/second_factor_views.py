@@ -16,7 +16,12 @@ from flask_login import current_user, login_required, login_user
 
 from .. import permissions as perm
 from ..db import get_db
-from ..security import lockout_remaining, record_attempt
+from ..security import (
+    CODE_LIMIT,
+    address_lock_remaining,
+    code_failures,
+    record_attempt,
+)
 from . import second_factor, service
 from .forms import CodeForm, EmptyForm, RecoveryCodeForm
 from .views import _load_user_or_404, bp
@@ -75,13 +80,19 @@ def second_step():
     if form.validate_on_submit():
         user = db["users"].get(challenge["user_id"])
         ip = request.remote_addr or "-"
-        if lockout_remaining(db, user["email"], ip):
+        if address_lock_remaining(db, ip):
             return _start_again(
                 "Too many failed sign-in attempts. For your security, sign-in is "
                 "locked for a while: try again later."
             )
+        # Someone holding the password is guessing codes: only the recovery
+        # codes (too many to guess) still open the account, for a while.
+        capped = (
+            second_factor.looks_like_totp(form.code.data)
+            and code_failures(db, user["email"]) >= CODE_LIMIT
+        )
         used = None
-        if challenge["password_ok"]:
+        if challenge["password_ok"] and not capped:
             used = second_factor.verify(db, user["id"], form.code.data)
         if used and second_factor.finish_challenge(db, challenge["id"]):
             record_attempt(db, user["email"], ip, True, kind="code")
@@ -105,6 +116,12 @@ def second_step():
             )
         if not left:
             return _start_again("Too many wrong codes. Sign in again.")
+        if capped:
+            form.code.errors = [
+                "Too many wrong codes have been tried for this account lately. "
+                "Use one of your recovery codes, or try again in 15 minutes."
+            ]
+            return render_template("auth/code.html", form=form, recovery=recovery)
         form.code.errors = [
             (
                 "That recovery code is not right or has been used."

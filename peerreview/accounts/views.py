@@ -18,10 +18,11 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import permissions as perm
+from .. import security
 from ..db import get_db
 from ..extensions import login_manager
 from ..organisations import service as orgs
-from ..security import check_password, lockout_remaining, record_attempt
+from ..security import check_password, record_attempt
 from . import mail, second_factor, service
 from .forms import (
     AcceptInvitationForm,
@@ -89,22 +90,37 @@ def login():
         db = get_db()
         email = service.normalise_email(form.email.data)
         ip = request.remote_addr or "-"
-        wait = lockout_remaining(db, email, ip)
-        if wait:
-            minutes = max(1, (wait + 59) // 60)
+        user = service.find_user(db, email)
+        has_code = bool(user and user["totp_secret"] and user["active"])
+        failures, _ = security.account_failures(db, email)
+        # Someone else's failures never keep out a person with a second
+        # factor: their password is always checked, and the code still stands
+        # between a guesser and the account. Others wait a growing delay.
+        slowed = failures >= security.SLOW_AFTER
+        address_wait = security.address_lock_remaining(db, ip)
+        account_wait = 0 if has_code else security.account_wait(db, email)
+        if address_wait:
+            minutes = max(1, (address_wait + 59) // 60)
             form.form_errors.append(
                 "Too many failed sign-in attempts. For your security, sign-in is "
                 f"locked: try again in {minutes} minute{'s' if minutes != 1 else ''}."
             )
             log.warning("sign-in locked for %s from %s", email, ip)
             status = 429
+        elif account_wait:
+            form.form_errors.append(_slowed_message(account_wait))
+            log.warning(
+                "sign-in slowed for %s from %s: %s failures", email, ip, failures
+            )
+            status = 429
         else:
-            user = service.find_user(db, email)
             ok = check_password(user and user["password_hash"], form.password.data)
             ok = ok and bool(user["active"])
             record_attempt(db, email, ip, ok)
-            if ok:
-                return _after_password(db, user, ip)
+            if ok or (has_code and slowed):
+                # After many failures the code page comes whether or not the
+                # password was right, so a guesser cannot tell which it was.
+                return _after_password(db, user, ip, password_ok=ok, slowed=slowed)
             log.info("failed sign-in for %s from %s", email, ip)
             form.password.errors = list(form.password.errors) + [
                 "The email address or password is not right"
@@ -113,6 +129,20 @@ def login():
     elif form.is_submitted():
         status = 400 if form.csrf_token.errors else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _slowed_message(wait: int) -> str:
+    if wait >= 90:
+        minutes = (wait + 59) // 60
+        when = f"{minutes} minutes"
+    else:
+        when = f"{wait} second{'s' if wait != 1 else ''}"
+    return (
+        "There have been many failed attempts to sign in to this account, so each "
+        f"attempt now waits a little longer. Try again in {when}. With two-step "
+        "sign-in turned on (under Sign-in and security), nobody else's attempts "
+        "can make you wait."
+    )
 
 
 def _after_password(db, user, ip, *, password_ok=True, slowed=False):
