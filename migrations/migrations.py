@@ -598,3 +598,10 @@ def m012_second_factor(db):
     # Wrong second-step codes count towards the per-address limit too.
     db["login_attempts"].add_column("kind", str, not_null_default="password")
     db["login_attempts"].create_index(["email", "kind", "at"])
+
+
+@migrations()
+def m012_reset_links_replaced(db):
+    # When a newer password-reset link is issued for an account, the older
+    # ones stop working: this says when, so the old link can say why.
+    db["invitations"].add_column("replaced_at", str)

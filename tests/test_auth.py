@@ -346,6 +346,40 @@ def test_admin_reset_link_sets_a_new_password_once(demo, client, auth, db):
     assert client.get(path).status_code == 410
 
 
+def _reset_link(auth, uid):
+    response = auth.post(f"/admin/accounts/{uid}/reset", page=f"/admin/accounts/{uid}")
+    link = response.get_data(as_text=True).split('value="')[-1].split('"')[0]
+    return link.split("localhost")[-1]
+
+
+def test_a_new_reset_link_makes_the_older_ones_invalid(demo, app, client, auth, db):
+    auth.login(ADMIN)
+    uid = user_id(db, DEPUTY)
+    first, second = _reset_link(auth, uid), _reset_link(auth, uid)
+    newest = _reset_link(auth, uid)
+    assert len({first, second, newest}) == 3
+    auth.logout()
+    for old in (first, second):
+        response = client.get(old)
+        assert response.status_code == 410
+        assert "A newer link has been issued" in response.get_data(as_text=True)
+    # Posting to an old link changes nothing.
+    other = app.test_client()
+    token = csrf_token(other, newest)
+    data = {"password": "old-link-password", "confirm": "old-link-password"}
+    assert other.post(first, data={**data, "csrf_token": token}).status_code == 410
+    assert auth.login(DEPUTY, "old-link-password").status_code == 200
+    # The newest works, once.
+    data = {"password": "brand-new-password", "confirm": "brand-new-password"}
+    assert auth.post(newest, data).status_code == 302
+    assert auth.login(DEPUTY, "brand-new-password").status_code == 302
+    assert db.execute(
+        "SELECT count(*) FROM invitations WHERE purpose = 'reset' AND user_id = ? "
+        "AND replaced_at IS NOT NULL",
+        [uid],
+    ).fetchone() == (2,)
+
+
 def test_invitation_mismatched_passwords_show_errors(demo, client, auth):
     path = _invite(auth)
     response = auth.post(

@@ -284,10 +284,18 @@ def create_invitation(
 
 
 def create_reset(db, user_id: int, *, actor_id) -> str:
-    """Create a single-use password-reset link for a user; return its token."""
+    """Create a single-use password-reset link for a user; return its token.
+
+    Any older reset link of that user stops working.
+    """
     user = db["users"].get(user_id)
     token = secrets.token_urlsafe(32)
     with immediate(db):
+        db.execute(
+            "UPDATE invitations SET replaced_at = ? WHERE purpose = 'reset' "
+            "AND user_id = ? AND used_at IS NULL AND replaced_at IS NULL",
+            [now(), user_id],
+        )
         db["invitations"].insert(
             {
                 "token_hash": _token_hash(token),
@@ -317,6 +325,11 @@ def find_invitation(db, token: str, purpose: str) -> dict:
     inv = rows[0]
     if inv["used_at"]:
         raise AccountError("This link has already been used. Ask for a new one.")
+    if inv.get("replaced_at"):
+        raise AccountError(
+            "A newer link has been issued since this one, so this one no longer "
+            "works. Use the newest link, or ask for a new one."
+        )
     if inv["expires_at"] < now():
         raise AccountError("This link has expired. Ask for a new one.")
     return inv
@@ -324,7 +337,8 @@ def find_invitation(db, token: str, purpose: str) -> dict:
 
 def _use(db, inv_id: int) -> None:
     cur = db.execute(
-        "UPDATE invitations SET used_at = ? WHERE id = ? AND used_at IS NULL",
+        "UPDATE invitations SET used_at = ? WHERE id = ? AND used_at IS NULL "
+        "AND replaced_at IS NULL",
         [now(), inv_id],
     )
     if cur.rowcount != 1:
