@@ -43,6 +43,8 @@ def create_app(test_config=None):
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Served over HTTPS: Secure cookies and Strict-Transport-Security.
+        HTTPS=os.environ.get("PEERREVIEW_HTTPS") == "1",
         SESSION_COOKIE_SECURE=os.environ.get("PEERREVIEW_HTTPS") == "1",
         SESSION_COOKIE_NAME="peerreview_session",
         REMEMBER_COOKIE_SAMESITE="Lax",

@@ -4,6 +4,7 @@ import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, request
 
 # OWASP's minimum for argon2id: 19 MiB of memory, 2 iterations, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -120,8 +121,19 @@ SECURITY_HEADERS = (
 )
 
 
+# A year, as browsers' preload lists ask; subdomains are left to their owners.
+HSTS = "max-age=31536000"
+
+
 def set_security_headers(response):
-    """Add the security headers every response carries, unless a view set its own."""
+    """Add the security headers every response carries, unless a view set its own.
+
+    Every page but the static files is private to its viewer (results,
+    moderation, plans, report previews, the codes of two-step sign-in):
+    none is kept by the browser or a proxy. Over HTTPS (seen by the request,
+    or PEERREVIEW_HTTPS=1 behind a proxy that does not say), browsers are
+    told to use nothing else.
+    """
     headers = response.headers
     # One pass over the response's few headers: Headers.setdefault raises and
     # catches an exception for each header that is missing.
@@ -129,4 +141,8 @@ def set_security_headers(response):
     for name, value in SECURITY_HEADERS:
         if name.lower() not in present:
             headers.add(name, value)
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "private, no-store"
+    if request.is_secure or current_app.config.get("HTTPS"):
+        headers["Strict-Transport-Security"] = HSTS
     return response
