@@ -434,7 +434,7 @@ def test_agreed_scores_keep_history_and_audit(demo, db, client, auth):
     )
     auth.post(
         f"/cycles/{cycle['id']}/agree/{item}",
-        {"value": "4", "rationale": "Better"},
+        {"value": "4", "rationale": "Better", "revision": "1"},
         page=page,
     )
     history = service.agreed_history(db, cycle["id"])[item]

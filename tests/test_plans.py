@@ -240,6 +240,7 @@ def test_lead_drafts_edits_and_is_told_what_is_wrong(demo_full, client, auth):
             "due_on": "2027-01-15",
             "status": "on_track",
             "success_criteria": "Survey returned by 80%",
+            "revision": str(action["revision"]),
         },
     )
     assert good.status_code == 302

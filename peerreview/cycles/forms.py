@@ -177,3 +177,5 @@ class AgreeForm(FlaskForm):
         validators=[Length(max=MAX_TEXT)],
     )
     defer = BooleanField("Defer this item (say why in the rationale)")
+    # The agreed score's revision when the page was loaded (0: none yet).
+    revision = HiddenField()

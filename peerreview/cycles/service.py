@@ -64,6 +64,17 @@ class StaleAnswer(CycleError):
         self.current = current
 
 
+class StaleAgreed(CycleError):
+    """An agreed score recorded from an older revision than the one stored."""
+
+    def __init__(self, current: dict):
+        super().__init__(
+            "This item's agreed score was changed by someone else after you "
+            "opened the page."
+        )
+        self.current = current
+
+
 # Instruments ----------------------------------------------------------------
 
 
@@ -604,8 +615,15 @@ def record_agreed(
     rationale: str,
     deferred: bool,
     actor_id: int,
+    base_revision: int | None = None,
 ) -> None:
-    """Record the team's agreed score for an item, or defer it; keep the history."""
+    """Record the team's agreed score for an item, or defer it; keep the history.
+
+    ``base_revision`` is the revision the page was loaded with (0: none
+    recorded then): if the score has moved on since, StaleAgreed is raised
+    with the stored row, unless it already says exactly this (a form sent
+    twice). None: no check.
+    """
     if cycle["state"] != "moderation":
         raise CycleError("Agreed scores are recorded during moderation only.")
     snap = cycle["snapshot"]
@@ -630,10 +648,25 @@ def record_agreed(
             "Agreed scores are recorded during moderation only.",
         )
         old = db.execute(
-            "SELECT value, deferred, revision FROM agreed_scores WHERE cycle_id = ? "
-            "AND item_id = ?",
+            "SELECT value, deferred, revision, rationale FROM agreed_scores "
+            "WHERE cycle_id = ? AND item_id = ?",
             [cycle["id"], item_id],
         ).fetchone()
+        if base_revision is not None and (old[2] if old else 0) != base_revision:
+            if old and tuple(old[:2]) + (old[3],) == (
+                value,
+                int(deferred),
+                rationale.strip(),
+            ):
+                return
+            raise StaleAgreed(
+                {
+                    "value": old[0] if old else None,
+                    "deferred": bool(old[1]) if old else False,
+                    "revision": old[2] if old else 0,
+                    "rationale": old[3] if old else "",
+                }
+            )
         db["agreed_scores"].upsert(
             {
                 "cycle_id": cycle["id"],

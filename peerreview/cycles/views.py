@@ -312,6 +312,11 @@ def agree(cid, item_id):
             "The agreed score could not be read. Choose a score and try again.",
             f"error:agree-{item_id}-0",
         )
+    elif (base := whole_number(form.revision.data, default=0)) is None:
+        flash(
+            "The agreed score could not be read: reload the page and try again.",
+            f"error:agree-{item_id}-0",
+        )
     else:
         try:
             service.record_agreed(
@@ -322,7 +327,11 @@ def agree(cid, item_id):
                 rationale=form.rationale.data or "",
                 deferred=form.defer.data,
                 actor_id=current_user.id,
+                base_revision=base,
             )
+        except service.StaleAgreed:
+            log.info("stale agreed score %s/%s by %s", cid, item_id, current_user.id)
+            return _agree_conflict(db, cycle, item_id, form), 409
         except service.CycleError as e:
             if e.field == "rationale":
                 anchor = f"rationale-{item_id}"
@@ -343,3 +352,44 @@ def agree(cid, item_id):
             )
             return redirect(url_for("cycles.moderate", cid=cid) + f"#saved-{item_id}")
     return redirect(url_for("cycles.moderate", cid=cid) + f"#item-{item_id}")
+
+
+def _agree_conflict(db, cycle, item_id, form):
+    """The page for an agreed score recorded from an older revision: both, a choice."""
+    snap = cycle["snapshot"]
+    theirs = service.agreed_scores(db, cycle["id"]).get(item_id) or {
+        "value": None,
+        "deferred": False,
+        "rationale": "",
+        "revision": 0,
+        "recorded_by_name": None,
+        "recorded_at": None,
+    }
+
+    def score(value, deferred):
+        return "Deferred" if deferred else snap.label(value) if value else ""
+
+    rows = [
+        (
+            "Agreed score",
+            score(theirs["value"], theirs["deferred"]),
+            score(form.value.data, form.defer.data),
+        ),
+        ("Rationale", theirs["rationale"] or "", (form.rationale.data or "").strip()),
+    ]
+    return render_template(
+        "cycles/agree_conflict.html",
+        cycle=cycle,
+        item=snap.items[item_id],
+        number=snap.item_ids.index(item_id) + 1,
+        theirs=theirs,
+        rows=[
+            {"label": label, "theirs": a, "mine": b, "differs": a != b}
+            for label, a, b in rows
+        ],
+        mine={
+            "value": form.value.data or "",
+            "rationale": form.rationale.data or "",
+            "defer": "y" if form.defer.data else "",
+        },
+    )

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -105,6 +106,9 @@ class ActionForm(FlaskForm):
         choices=options(STATUSES.items()),
         validators=[DataRequired("Choose a status")],
     )
+    # The revision the form was loaded from: a save from an older one is
+    # shown beside the newer action instead of overwriting it.
+    revision = HiddenField()
 
     def validate_due_on(self, field):
         if field.data and self.starts_on.data and field.data < self.starts_on.data:

@@ -44,6 +44,14 @@ class PlanError(ValueError):
     """A change to a plan that cannot be made; the message says why."""
 
 
+class StaleAction(PlanError):
+    """An edit made from an older revision of an action than the one stored."""
+
+    def __init__(self, current: dict):
+        super().__init__("This action was changed by someone else after you opened it.")
+        self.current = current
+
+
 # Results ----------------------------------------------------------------------
 
 
@@ -445,14 +453,31 @@ def add_action(db, cycle: dict, fields: dict, *, actor_id: int) -> int:
     return action_id
 
 
-def update_action(db, cycle: dict, action_id: int, fields: dict, *, actor_id: int):
-    """Change an action's details and status."""
+def update_action(
+    db,
+    cycle: dict,
+    action_id: int,
+    fields: dict,
+    *,
+    actor_id: int,
+    base_revision: int | None = None,
+):
+    """Change an action's details and status.
+
+    ``base_revision`` is the revision the editor loaded: if the action has
+    moved on since, StaleAction is raised with the stored row, unless it
+    already holds exactly these fields (a form sent twice). None: no check.
+    """
     _check_plannable(cycle)
     clean = _clean(db, cycle, fields)
     stamp = now()
     with immediate(db):
         plan = _plan_row(db, cycle)
         old = _action_row(db, plan["id"], action_id)
+        if base_revision is not None and old["revision"] != base_revision:
+            if all(old.get(k) == v for k, v in clean.items()):
+                return
+            raise StaleAction(old)
         db["plan_actions"].update(
             action_id,
             {**clean, "updated_at": stamp, "revision": old["revision"] + 1},

@@ -3,12 +3,23 @@
 import datetime
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
+from .. import audit
 from .. import permissions as perm
+from ..dates import long_date
 from ..db import get_db
 from ..formtools import options
+from ..inputs import whole_number
 from ..loaders import load_cycle
 from . import service
 from .forms import ActionForm, EmptyForm, MergeForm, NoteForm, draft_form
@@ -155,11 +166,28 @@ def edit_action(cid, aid):
     cycle = load_cycle(db, cid, perm.can_edit_plan)
     action = _load_action(db, cycle, aid)
     form = _action_form(db, cycle, action)
+    if not form.is_submitted():
+        # Only the page carries it: a save without one is not taken as current.
+        form.revision.data = str(action["revision"])
     if form.validate_on_submit():
+        # No revision (an old page): treated as older than any saved one.
+        base = whole_number(form.revision.data, default=0)
         try:
+            if base is None:
+                raise service.PlanError(
+                    "The form could not be read: reload the page and try again."
+                )
             service.update_action(
-                db, cycle, aid, form.fields(), actor_id=current_user.id
+                db,
+                cycle,
+                aid,
+                form.fields(),
+                actor_id=current_user.id,
+                base_revision=base,
             )
+        except service.StaleAction:
+            log.info("stale edit of action %s by user %s", aid, current_user.id)
+            return _conflict(db, cycle, aid, form), 409
         except service.PlanError as e:
             _refused(form, e)
         else:
@@ -171,6 +199,50 @@ def edit_action(cid, aid):
         form=form,
         action=action,
         note_form=NoteForm(data={"noted_on": datetime.date.today()}),
+    )
+
+
+def _conflict(db, cycle, aid, form):
+    """The page for an edit made from an older revision: both versions, a choice."""
+    theirs = _load_action(db, cycle, aid)
+    items = {c.value: c.label for c in form.item_ids.choices}
+    owners = {c.value: c.label for c in form.owner_id.choices}
+    mine = form.fields()
+    rows = [
+        ("title", theirs["title"], mine["title"]),
+        (
+            "item_ids",
+            "\n".join(items.get(i, i) for i in theirs["item_ids"]),
+            "\n".join(items.get(i, i) for i in mine["item_ids"]),
+        ),
+        (
+            "owner_id",
+            theirs["owner_name"] or owners[""],
+            owners.get(mine["owner_id"] or "", ""),
+        ),
+        ("starts_on", long_date(theirs["starts_on"]), long_date(mine["starts_on"])),
+        ("due_on", long_date(theirs["due_on"]), long_date(mine["due_on"])),
+        *(
+            (name, theirs[name] or "", (mine[name] or "").strip())
+            for name in service.TEXT_FIELDS
+        ),
+        ("status", theirs["status_label"], service.STATUSES.get(mine["status"], "")),
+    ]
+    last = audit.entries(db, "plan_action", aid, limit=1)
+    return render_template(
+        "plans/conflict.html",
+        cycle=cycle,
+        action=theirs,
+        rows=[
+            {"label": form[name].label.text, "theirs": a, "mine": b, "differs": a != b}
+            for name, a, b in rows
+        ],
+        changed_by=last[0]["actor_name"] if last else None,
+        mine=[
+            (k, v)
+            for k, v in request.form.items(multi=True)
+            if k not in ("csrf_token", "revision")
+        ],
     )
 
 
