@@ -58,7 +58,7 @@ def test_a_stale_action_edit_shows_both_versions_and_keeps_mine_on_request(
     assert "Your edit has not been saved" in html
     assert "Weekly reading clinics" in html and "Daily phonics" in html
     assert "Phonics check" in html and "Different" in html
-    assert "Demo Head saved this action" in html or "saved this action" in html
+    assert "You saved this action in another tab or window" in html
     assert _action(demo_full)["title"] == "Weekly reading clinics"
     # Keep theirs: a link back to the action as saved, nothing posted.
     assert f'href="{url}">Keep the saved version</a>' in html
@@ -128,6 +128,7 @@ def test_a_stale_agreed_score_shows_both_and_keeps_either(demo, db, client, auth
     html = second.get_data(as_text=True)
     assert "was changed after you opened the page" in html
     assert "Yours has not been saved" in html
+    assert "You recorded it in another tab or window" in html
     assert "Mixed" in html and "Strong<br>in every class" in html
     assert "Not sure" in html and "Strongly agree" in html
     stored = cycles.agreed_scores(db, cid)[item]

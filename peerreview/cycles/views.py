@@ -383,6 +383,7 @@ def _agree_conflict(db, cycle, item_id, form):
         item=snap.items[item_id],
         number=snap.item_ids.index(item_id) + 1,
         theirs=theirs,
+        by_me=theirs.get("recorded_by") == current_user.id,
         rows=[
             {"label": label, "theirs": a, "mine": b, "differs": a != b}
             for label, a, b in rows

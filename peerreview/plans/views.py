@@ -238,6 +238,7 @@ def _conflict(db, cycle, aid, form):
             for name, a, b in rows
         ],
         changed_by=last[0]["actor_name"] if last else None,
+        by_me=bool(last) and last[0]["actor_id"] == current_user.id,
         mine=[
             (k, v)
             for k, v in request.form.items(multi=True)
