@@ -80,6 +80,16 @@ def test_a_stale_action_edit_shows_both_versions_and_keeps_mine_on_request(
     assert saved["revision"] == action["revision"] + 2
 
 
+def test_a_refused_note_keeps_the_action_form_current(demo_full, client, auth):
+    auth.login(HEAD)
+    action = _action(demo_full)
+    url = f"/cycles/2/plan/actions/{action['id']}"
+    refused = auth.post(f"{url}/notes", {"noted_on": "", "note": ""}, page=url)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert f'name="revision" type="hidden" value="{action["revision"]}"' in html
+
+
 def test_the_same_action_edit_sent_twice_is_not_a_conflict(demo_full, client, auth):
     auth.login(HEAD)
     action = _action(demo_full)

@@ -271,6 +271,7 @@ def add_note(cid, aid):
             flash("The progress note has been added.", "success")
             return redirect(url_for("plans.edit_action", cid=cid, aid=aid))
     form = _action_form(db, cycle, action)
+    form.revision.data = str(action["revision"])  # the action as shown again
     return render_template(
         "plans/action.html", cycle=cycle, form=form, action=action, note_form=note_form
     ), 400
