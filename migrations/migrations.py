@@ -605,3 +605,78 @@ def m012_reset_links_replaced(db):
     # When a newer password-reset link is issued for an account, the older
     # ones stop working: this says when, so the old link can say why.
     db["invitations"].add_column("replaced_at", str)
+
+
+@migrations()
+def m017_evidence(db):
+    # A note, a link or a file a school keeps for a cycle. A file's bytes are
+    # in evidence_chunks (1 MB rows, each written in its own short
+    # transaction), so the one backup and the one replica hold them; the
+    # evidence row is committed last and names its chunks by `blob`.
+    db["evidence"].create(
+        {
+            "id": int,
+            "cycle_id": int,  # the cycle it was added for
+            "team_id": int,
+            "school_id": int,  # NULL for a trust board's evidence
+            "kind": str,  # note | link | file
+            "title": str,
+            "note": str,
+            "url": str,
+            "filename": str,
+            "media_type": str,
+            "size": int,
+            "sha256": str,
+            "blob": str,
+            "added_by": int,
+            "added_at": str,
+        },
+        pk="id",
+        not_null={"cycle_id", "team_id", "kind", "title", "added_at"},
+        defaults={"size": 0, "note": ""},
+        foreign_keys=[
+            ("cycle_id", "cycles", "id"),
+            ("team_id", "teams", "id"),
+            ("school_id", "schools", "id"),
+            ("added_by", "users", "id"),
+        ],
+    )
+    db["evidence"].create_index(["cycle_id"])
+    db["evidence"].create_index(["school_id"])
+    db["evidence"].create_index(["team_id"])
+    db["evidence_chunks"].create(
+        {"blob": str, "seq": int, "data": bytes},
+        pk=("blob", "seq"),
+        not_null={"data"},
+    )
+    # Which items of which cycle a piece of evidence is linked to (a piece
+    # can serve several items, and be linked again in a later cycle).
+    db["evidence_items"].create(
+        {"evidence_id": int, "cycle_id": int, "item_id": str},
+        pk=("evidence_id", "cycle_id", "item_id"),
+        foreign_keys=[("evidence_id", "evidence", "id"), ("cycle_id", "cycles", "id")],
+    )
+    db["evidence_items"].create_index(["cycle_id", "item_id"])
+    # Peer verification: the host shows a piece to the reviewers of a peer
+    # cycle; each reviewer marks it supports | not_supports | not_seen.
+    db["peer_evidence"].create(
+        {"cycle_id": int, "evidence_id": int, "shown_by": int, "shown_at": str},
+        pk=("cycle_id", "evidence_id"),
+        foreign_keys=[("cycle_id", "cycles", "id"), ("evidence_id", "evidence", "id")],
+    )
+    db["evidence_checks"].create(
+        {
+            "cycle_id": int,
+            "evidence_id": int,
+            "reviewer_id": int,
+            "verdict": str,
+            "checked_at": str,
+        },
+        pk=("cycle_id", "evidence_id", "reviewer_id"),
+        not_null={"verdict"},
+        foreign_keys=[
+            ("cycle_id", "cycles", "id"),
+            ("evidence_id", "evidence", "id"),
+            ("reviewer_id", "users", "id"),
+        ],
+    )

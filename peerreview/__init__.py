@@ -61,6 +61,13 @@ def create_app(test_config=None):
         # S3-compatible URL, and the endpoint of a service other than AWS.
         REPLICA=os.environ.get("PEERREVIEW_REPLICA"),
         REPLICA_ENDPOINT=os.environ.get("PEERREVIEW_REPLICA_ENDPOINT"),
+        # Evidence files: the largest one, and what each school may keep.
+        EVIDENCE_MAX_BYTES=int(os.environ.get("PEERREVIEW_EVIDENCE_MAX_MB", "20"))
+        * 1024
+        * 1024,
+        EVIDENCE_QUOTA_BYTES=int(os.environ.get("PEERREVIEW_EVIDENCE_QUOTA_MB", "500"))
+        * 1024
+        * 1024,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -89,6 +96,7 @@ def create_app(test_config=None):
     from .accounts import views as account_views
     from .cycles import views as cycle_views
     from .demo import demo_cli
+    from .evidence import views as evidence_views
     from .instruments.cli import instruments_cli
     from .organisations import views as org_views
     from .results import views as result_views
@@ -103,6 +111,7 @@ def create_app(test_config=None):
     app.cli.add_command(schools_cli)
     app.register_blueprint(cycle_views.bp)
     app.register_blueprint(result_views.bp)
+    app.register_blueprint(evidence_views.bp)
     from .partnership import views as partnership_views
     from .peer import views as peer_views
 
@@ -169,7 +178,7 @@ def _error_page(code):
             if isinstance(error, CSRFError):
                 description = "csrf: " + (description or "The form was not valid")
             return jsonify(error=description or "Request refused"), code
-        template = f"errors/{code}.html" if code != 413 else "errors/400.html"
+        template = f"errors/{code}.html"
         return render_template(template, description=description), code
 
     return handler

@@ -75,6 +75,13 @@ def viewer_of(user, cycle: dict) -> Viewer:
     return INSIDE if inside else OUTSIDE
 
 
+def evidence_author(cycle: dict, person: str | None, school: str) -> str:
+    """Who added a piece of evidence, as shown: the school in an anonymous cycle."""
+    if cycle.get("anonymous") or not person:
+        return school
+    return person
+
+
 def names_shown(cycle: dict, viewer: Viewer) -> bool:
     """Whether ratings are shown with people's names (inside a named cycle)."""
     return viewer.inside and not cycle["anonymous"]

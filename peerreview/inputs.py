@@ -10,7 +10,7 @@ numbers such as a revision are read by ``whole_number``, never ``int()``.
 
 import re
 
-from flask import Request
+from flask import Request, abort, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.datastructures import ImmutableMultiDict
 
@@ -92,8 +92,42 @@ def whole_number(value, *, default: int | None = None) -> int | None:
     return value if 0 <= value <= MAX_WHOLE_NUMBER else None
 
 
+# Room for a multipart body's other fields and boundaries beside its file.
+FORM_OVERHEAD = 256 * 1024
+
+
+def upload_limit(config_key: str):
+    """Mark a view that takes a file up to app.config[config_key] bytes.
+
+    Every other request keeps MAX_CONTENT_LENGTH (2 MiB).
+    """
+
+    def mark(view):
+        view.upload_limit = config_key
+        return view
+
+    return mark
+
+
+def _body_limit():
+    # Runs before the CSRF check, which is the first to read the form.
+    view = current_app.view_functions.get(request.endpoint)
+    key = getattr(view, "upload_limit", None)
+    if key is None:
+        return
+    limit = current_app.config[key]
+    request.max_content_length = limit + FORM_OVERHEAD
+    if (request.content_length or 0) > limit + FORM_OVERHEAD:
+        abort(
+            413,
+            description=f"The file is too large: files are {limit // (1024 * 1024)} MB "
+            "at most. Choose a smaller file, or keep a link to it instead.",
+        )
+
+
 def init_app(app) -> None:
-    """Clean every form field and JSON body the app reads."""
+    """Clean every form field and JSON body the app reads; set body limits."""
     app.request_class = CleanRequest
     app.json_provider_class = CleanJSONProvider
     app.json = CleanJSONProvider(app)
+    app.before_request(_body_limit)

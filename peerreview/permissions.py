@@ -263,6 +263,54 @@ def can_view_self_vs_peer(user, cycle: dict) -> bool:
     )
 
 
+# Evidence --------------------------------------------------------------------
+
+
+def can_view_evidence(user, cycle: dict) -> bool:
+    """See and download a cycle's evidence: the school's team and the cycle's people.
+
+    On a peer cycle: its reviewers (only what the host shows them, the
+    service's rule) and the host's team.
+    """
+    if cycle["kind"] == "peer":
+        return (
+            is_respondent(user, cycle)
+            or user.id == cycle["lead_id"]
+            or on_team(user, cycle["team_id"])
+        )
+    return on_team(user, cycle["team_id"]) or can_view_cycle(user, cycle)
+
+
+def can_add_evidence(user, cycle: dict) -> bool:
+    """Add a note, a link or a file to a self-evaluation that is not closed."""
+    return (
+        cycle["kind"] == "self"
+        and cycle["state"] != "closed"
+        and (on_team(user, cycle["team_id"]) or can_view_cycle(user, cycle))
+    )
+
+
+def can_remove_evidence(user, cycle: dict, piece: dict) -> bool:
+    """Remove evidence from a cycle: the cycle's lead, or whoever added it."""
+    return can_add_evidence(user, cycle) and (
+        can_lead_cycle(user, cycle) or piece.get("added_by") == user.id
+    )
+
+
+def can_show_evidence(user, cycle: dict) -> bool:
+    """Choose which evidence a peer cycle's reviewers see: the host's team leads."""
+    return cycle["kind"] == "peer" and leads_team(user, cycle["team_id"])
+
+
+def can_check_evidence(user, cycle: dict) -> bool:
+    """Mark shown evidence seen / supports: the peer cycle's reviewers, while it runs."""
+    return (
+        cycle["kind"] == "peer"
+        and cycle["state"] in ("open", "moderation")
+        and (is_respondent(user, cycle) or user.id == cycle["lead_id"])
+    )
+
+
 # Instruments -----------------------------------------------------------------
 
 

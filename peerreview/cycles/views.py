@@ -18,6 +18,7 @@ from flask_wtf.csrf import generate_csrf
 from .. import anonymity, audit, catalogue
 from .. import permissions as perm
 from ..db import get_db
+from ..evidence import service as evidence
 from ..formtools import options
 from ..inputs import whole_number
 from ..loaders import load_cycle, load_team
@@ -92,6 +93,9 @@ def show(cid):
         form=StateForm(),
         rate_url=url_for("cycles.rate", cid=cid, _external=True),
         closes=service.closes_label(cycle["closes_on"]),
+        evidence_url=url_for("evidence.index", cid=cid)
+        if cycle["kind"] == "self" and perm.can_view_evidence(current_user, cycle)
+        else None,
     )
 
 
@@ -127,7 +131,14 @@ def _rating_context(db, cycle, answers, forms=None, errors=None):
         form = forms.get(section["id"]) or section_form(snap, section, answers)
         sections.append({"section": section, "form": form})
     answered = sum(1 for a in answers.values() if a.get("value"))
+    shows_evidence = (
+        perm.can_view_evidence(current_user, cycle) and cycle["kind"] == "self"
+    )
     return dict(
+        evidence=evidence.by_item(evidence.for_cycle(db, cycle))
+        if shows_evidence
+        else None,
+        can_add_evidence=perm.can_add_evidence(current_user, cycle),
         cycle=cycle,
         sections=sections,
         answered=answered,

@@ -1,0 +1,1 @@
+"""Evidence behind judgements: notes, links and files linked to items."""

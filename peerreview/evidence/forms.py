@@ -1,0 +1,60 @@
+"""Forms for adding evidence: a note, a link or a file, each linked to items."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from ..formtools import options
+from . import service
+
+
+class _EvidenceForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            Length(max=service.MAX_TITLE, message="The title is 200 characters at most")
+        ],
+        description="What a reader will see in lists, for example “Pupil premium review, spring term”.",
+    )
+    items = SelectMultipleField("Which items does it support?", validate_choice=False)
+
+
+class NoteForm(_EvidenceForm):
+    note = TextAreaField(
+        "Note",
+        validators=[
+            Length(max=service.MAX_NOTE, message="The note is 4000 characters at most")
+        ],
+        render_kw={"rows": 5},
+    )
+
+
+class LinkForm(_EvidenceForm):
+    url = StringField(
+        "Web address",
+        description="Starting with https:// or http://, for example a shared folder or a published report.",
+        render_kw={"spellcheck": "false", "autocomplete": "off"},
+    )
+
+
+class FileForm(_EvidenceForm):
+    file = FileField(
+        "File",
+        validators=[Optional()],
+    )
+
+
+FORMS = {"note": NoteForm, "link": LinkForm, "file": FileForm}
+
+
+def evidence_form(kind: str, snapshot, chosen=None):
+    """Build the form for one kind of evidence, its items those of the instrument."""
+    form = FORMS[kind]()
+    form.items.choices = options(
+        (item_id, f"{n}. {snapshot.items[item_id]['statement']}")
+        for n, item_id in enumerate(snapshot.item_ids, 1)
+    )
+    if chosen and not form.is_submitted():
+        form.items.data = [i for i in chosen if i in snapshot.items]
+    return form

@@ -1,0 +1,541 @@
+"""Evidence for a cycle: notes, links and files, linked to items. No Flask.
+
+A file's bytes live in the database, in ``evidence_chunks`` rows of
+``CHUNK_BYTES``: each chunk is written in a transaction of its own (one short
+hold of the write lock, so answer saves slip in between), and the evidence
+row that names the chunks is committed last. A file whose upload fails half
+way leaves chunks no evidence row names; they are deleted at once.
+
+What a file is comes from its bytes (``sniff``), never from its name.
+"""
+
+import codecs
+import csv
+import hashlib
+import logging
+import secrets
+import time
+import urllib.parse
+import zipfile
+
+from .. import anonymity, audit
+from ..db import connect, immediate, now, write_one
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1024 * 1024
+MAX_FILE_BYTES = 20 * 1024 * 1024
+DEFAULT_QUOTA_BYTES = 500 * 1024 * 1024
+MAX_TITLE = 200
+MAX_NOTE = 4000
+MAX_URL = 2000
+KINDS = {"note": "Note", "link": "Link", "file": "File"}
+
+PDF = ("application/pdf", "pdf", "PDF")
+PNG = ("image/png", "png", "PNG image")
+JPEG = ("image/jpeg", "jpg", "JPEG image")
+GIF = ("image/gif", "gif", "GIF image")
+WEBP = ("image/webp", "webp", "WebP image")
+DOCX = (
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "docx",
+    "Word document",
+)
+XLSX = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsx",
+    "Excel workbook",
+)
+PPTX = (
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "pptx",
+    "PowerPoint presentation",
+)
+CSV = ("text/csv", "csv", "CSV")
+TEXT = ("text/plain", "txt", "text")
+DESCRIPTIONS = {
+    t[0]: t[2] for t in (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, CSV, TEXT)
+}
+ACCEPTED = (
+    "a PDF, an image (PNG, JPEG, GIF or WebP), a Word, Excel or PowerPoint "
+    "document (docx, xlsx, pptx), a CSV or a plain text file"
+)
+_OFFICE = {
+    "word/document.xml": DOCX,
+    "xl/workbook.xml": XLSX,
+    "ppt/presentation.xml": PPTX,
+}
+
+
+class EvidenceError(ValueError):
+    """Evidence that cannot be kept; the message says why, field names the input."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def megabytes(size: int) -> str:
+    """Say a size in megabytes as people read it ("20 MB", "0.3 MB")."""
+    mb = size / (1024 * 1024)
+    return f"{mb:.0f} MB" if mb >= 10 or mb == int(mb) else f"{mb:.1f} MB"
+
+
+# What a file is -----------------------------------------------------------------
+
+
+def sniff(stream) -> tuple[str, str, str]:
+    """Return (media type, extension, description) of a seekable file from its bytes.
+
+    Raises EvidenceError for anything not accepted. Leaves the stream at 0.
+    """
+    stream.seek(0)
+    head = stream.read(4096)
+    stream.seek(0)
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return GIF
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return WEBP
+    if head.startswith(b"PK\x03\x04"):
+        return _office(stream)
+    return _text(stream, head)
+
+
+def _office(stream) -> tuple[str, str, str]:
+    try:
+        with zipfile.ZipFile(stream) as z:
+            names = set(z.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        names = set()
+    finally:
+        stream.seek(0)
+    if "[Content_Types].xml" in names:
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
+            raise EvidenceError(
+                "This document contains macros, which are not accepted: save it "
+                "as a plain docx, xlsx or pptx and upload that.",
+                "file",
+            )
+        for part, kind in _OFFICE.items():
+            if part in names:
+                return kind
+    raise EvidenceError(
+        f"This file is a zip archive, not one of the accepted kinds: {ACCEPTED}.",
+        "file",
+    )
+
+
+def _text(stream, head: bytes) -> tuple[str, str, str]:
+    refused = EvidenceError(
+        f"This kind of file cannot be kept as evidence. Upload {ACCEPTED}.", "file"
+    )
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    first = ""
+    try:
+        while block := stream.read(CHUNK_BYTES):
+            if b"\x00" in block:
+                raise refused
+            text = decoder.decode(block)
+            if len(first) < 4096:
+                first += text[:4096]
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise refused from None
+    finally:
+        stream.seek(0)
+    if not first.strip():
+        raise EvidenceError("The file is empty.", "file")
+    if first.lstrip()[:1] == "<":
+        # HTML, SVG or XML: a browser could run what is in it.
+        raise EvidenceError(
+            "This file is a web page or markup (HTML, SVG or XML), which cannot "
+            f"be kept as evidence. Upload {ACCEPTED}.",
+            "file",
+        )
+    lines = [line for line in first.splitlines()[:10] if line.strip()]
+    if len(lines) >= 2:
+        try:
+            widths = {len(row) for row in csv.reader(lines[:-1] or lines)}
+        except csv.Error:
+            widths = set()
+        if len(widths) == 1 and widths.pop() >= 2:
+            return CSV
+    return TEXT
+
+
+# Adding --------------------------------------------------------------------------
+
+
+def _owner(cycle: dict) -> dict:
+    return {"team_id": cycle["team_id"], "school_id": cycle.get("school_id")}
+
+
+def _check_common(cycle: dict, title: str, item_ids) -> tuple[str, list[str]]:
+    if cycle["kind"] != "self":
+        raise EvidenceError("Evidence is kept on the school's own self-evaluation.")
+    if cycle["state"] == "closed":
+        raise EvidenceError("The cycle is closed: evidence can no longer be added.")
+    title = (title or "").strip()
+    if not title:
+        raise EvidenceError("Give the evidence a title", "title")
+    if len(title) > MAX_TITLE:
+        raise EvidenceError(f"The title is {MAX_TITLE} characters at most", "title")
+    items = [i for i in dict.fromkeys(item_ids or ()) if i]
+    if not items:
+        raise EvidenceError("Choose at least one item this evidence supports", "items")
+    unknown = [i for i in items if i not in cycle["snapshot"].items]
+    if unknown:
+        raise EvidenceError("Choose items of this cycle's instrument", "items")
+    return title, items
+
+
+def _insert(db, cycle: dict, row: dict, items: list[str], actor_id: int) -> int:
+    """Write the evidence row and its item links in one short transaction."""
+    stamp = now()
+    with immediate(db):
+        eid = (
+            db["evidence"]
+            .insert(
+                {
+                    "cycle_id": cycle["id"],
+                    **_owner(cycle),
+                    **row,
+                    "added_by": actor_id,
+                    "added_at": stamp,
+                }
+            )
+            .last_pk
+        )
+        db["evidence_items"].insert_all(
+            {"evidence_id": eid, "cycle_id": cycle["id"], "item_id": i} for i in items
+        )
+        audit.record(
+            db,
+            actor_id,
+            "evidence.add",
+            "evidence",
+            eid,
+            cycle=cycle["id"],
+            kind=row["kind"],
+            items=items,
+        )
+    return eid
+
+
+def add_note(db, cycle: dict, *, title: str, note: str, item_ids, actor_id: int) -> int:
+    """Keep a written note as evidence for items of a cycle; return its id."""
+    title, items = _check_common(cycle, title, item_ids)
+    note = (note or "").strip()
+    if not note:
+        raise EvidenceError("Write the note", "note")
+    if len(note) > MAX_NOTE:
+        raise EvidenceError(f"The note is {MAX_NOTE} characters at most", "note")
+    return _insert(
+        db, cycle, {"kind": "note", "title": title, "note": note}, items, actor_id
+    )
+
+
+def check_url(url: str) -> str:
+    """Return a web address cleaned, or raise EvidenceError: http and https only."""
+    url = (url or "").strip()
+    if not url:
+        raise EvidenceError("Enter the web address", "url")
+    if len(url) > MAX_URL or any(c.isspace() for c in url):
+        raise EvidenceError("Enter a web address without spaces, like https://…", "url")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise EvidenceError(
+            "Enter a web address that starts with https:// or http://", "url"
+        )
+    return url
+
+
+def add_link(db, cycle: dict, *, title: str, url: str, item_ids, actor_id: int) -> int:
+    """Keep a link (http or https) as evidence for items of a cycle; return its id."""
+    title, items = _check_common(cycle, title, item_ids)
+    url = check_url(url)
+    return _insert(
+        db, cycle, {"kind": "link", "title": title, "url": url}, items, actor_id
+    )
+
+
+def used_bytes(db, cycle: dict) -> int:
+    """Return the bytes of files the cycle's school (or trust board) keeps."""
+    if cycle.get("school_id"):
+        sql, key = (
+            "SELECT total(size) FROM evidence WHERE school_id = ?",
+            cycle["school_id"],
+        )
+    else:
+        sql, key = (
+            "SELECT total(size) FROM evidence WHERE team_id = ? AND school_id IS NULL",
+            cycle["team_id"],
+        )
+    return int(db.execute(sql, [key]).fetchone()[0])
+
+
+def _file_size(stream) -> int:
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def add_file(
+    db,
+    cycle: dict,
+    *,
+    title: str,
+    stream,
+    filename: str,
+    item_ids,
+    actor_id: int,
+    max_bytes: int = MAX_FILE_BYTES,
+    quota: int = DEFAULT_QUOTA_BYTES,
+) -> int:
+    """Keep an uploaded file as evidence for items of a cycle; return its id.
+
+    The stream must be seekable (Werkzeug spools uploads to a temporary file).
+    """
+    title, items = _check_common(cycle, title or _stem(filename), item_ids)
+    if stream is None:
+        raise EvidenceError("Choose a file", "file")
+    size = _file_size(stream)
+    if size == 0:
+        raise EvidenceError("The file is empty.", "file")
+    if size > max_bytes:
+        raise EvidenceError(
+            f"The file is {megabytes(size)}: files are {megabytes(max_bytes)} at most.",
+            "file",
+        )
+    media_type, ext, _ = sniff(stream)
+    _check_quota(db, cycle, size, quota)
+    blob = f"{int(time.time()):012d}-{secrets.token_hex(8)}"
+    digest = hashlib.sha256()
+    try:
+        seq = 0
+        while block := stream.read(CHUNK_BYTES):
+            digest.update(block)
+            # One chunk, one transaction: the write lock is held for one
+            # insert of at most CHUNK_BYTES, then answer saves go first.
+            write_one(
+                db,
+                "INSERT INTO evidence_chunks (blob, seq, data) VALUES (?, ?, ?)",
+                [blob, seq, block],
+            )
+            seq += 1
+        row = {
+            "kind": "file",
+            "title": title,
+            "filename": f"{_stem(filename) or 'evidence'}.{ext}",
+            "media_type": media_type,
+            "size": size,
+            "sha256": digest.hexdigest(),
+            "blob": blob,
+        }
+        with immediate(db):
+            _check_quota(db, cycle, size, quota)
+            eid = _insert(db, cycle, row, items, actor_id)
+    except BaseException:
+        write_one(db, "DELETE FROM evidence_chunks WHERE blob = ?", [blob])
+        raise
+    log.info("evidence %s: %s bytes in %s chunks", eid, size, seq)
+    return eid
+
+
+def _check_quota(db, cycle: dict, size: int, quota: int) -> None:
+    used = used_bytes(db, cycle)
+    if used + size > quota:
+        raise EvidenceError(
+            f"Your school's evidence space is full: {megabytes(used)} of "
+            f"{megabytes(quota)} used, and this file is {megabytes(size)}. "
+            "Remove files you no longer need, or keep a link instead.",
+            "file",
+        )
+
+
+def _stem(filename: str | None) -> str:
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    keep = "".join(c if c.isalnum() or c in " -_()" else "_" for c in stem).strip()
+    return keep[:100]
+
+
+# Reading -------------------------------------------------------------------------
+
+_COLUMNS = (
+    "e.id, e.cycle_id, e.team_id, e.school_id, e.kind, e.title, e.note, e.url, "
+    "e.filename, e.media_type, e.size, e.added_by, e.added_at, "
+    "u.name AS added_by_name, s.name AS school_name, t.name AS team_name, "
+    "c0.anonymous AS origin_anonymous"
+)
+_JOINS = (
+    "LEFT JOIN users u ON u.id = e.added_by "
+    "LEFT JOIN schools s ON s.id = e.school_id JOIN teams t ON t.id = e.team_id "
+    "JOIN cycles c0 ON c0.id = e.cycle_id"
+)
+
+
+def _shape(cycle: dict, row: dict) -> dict:
+    # Named only where both the cycle it was added in and the one shown are
+    # named self-evaluations: reviewers see the school.
+    anonymous = (
+        cycle["kind"] != "self" or cycle["anonymous"] or row.pop("origin_anonymous")
+    )
+    row["added_by_label"] = anonymity.evidence_author(
+        {"anonymous": anonymous},
+        row.pop("added_by_name"),
+        row["school_name"] or row["team_name"],
+    )
+    row["kind_label"] = (
+        DESCRIPTIONS.get(row["media_type"], "File")
+        if row["kind"] == "file"
+        else KINDS[row["kind"]]
+    )
+    row["size_label"] = megabytes(row["size"]) if row["kind"] == "file" else ""
+    return row
+
+
+def for_cycle(db, cycle: dict) -> list[dict]:
+    """Return the evidence linked to a self-evaluation's items, each with item_ids."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS}, group_concat(ei.item_id, ' ') AS item_list "
+        f"FROM evidence_items ei JOIN evidence e ON e.id = ei.evidence_id {_JOINS} "
+        "WHERE ei.cycle_id = ? GROUP BY e.id ORDER BY e.added_at, e.id",
+        [cycle["id"]],
+    )
+    names = [d[0] for d in rows.description]
+    out = []
+    for values in rows.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["item_ids"] = (row.pop("item_list") or "").split()
+        out.append(_shape(cycle, row))
+    return out
+
+
+def by_item(pieces: list[dict]) -> dict[str, list[dict]]:
+    """Group evidence by the items it is linked to."""
+    out: dict[str, list[dict]] = {}
+    for piece in pieces:
+        for item_id in piece["item_ids"]:
+            out.setdefault(item_id, []).append(piece)
+    return out
+
+
+def get_in_cycle(db, cycle: dict, eid: int) -> dict | None:
+    """Return one piece of evidence the cycle may show, or None.
+
+    A self-evaluation shows what is linked to its items; a peer cycle only
+    what its host chose to show its reviewers.
+    """
+    if cycle["kind"] == "peer":
+        where = "EXISTS (SELECT 1 FROM peer_evidence p WHERE p.cycle_id = ? AND p.evidence_id = e.id)"
+    else:
+        where = "EXISTS (SELECT 1 FROM evidence_items i WHERE i.cycle_id = ? AND i.evidence_id = e.id)"
+    cursor = db.execute(
+        f"SELECT {_COLUMNS}, e.blob FROM evidence e {_JOINS} WHERE e.id = ? AND {where}",
+        [eid, cycle["id"]],
+    )
+    values = cursor.fetchone()
+    if values is None:
+        return None
+    return _shape(
+        cycle, dict(zip([d[0] for d in cursor.description], values, strict=True))
+    )
+
+
+def read_chunks(path: str, blob: str):
+    """Yield a file's bytes chunk by chunk, each from its own short read.
+
+    Opens its own connection: the download is streamed after the request's
+    connection has gone back to its thread.
+    """
+    db = connect(path)
+    try:
+        seq = 0
+        while True:
+            row = db.execute(
+                "SELECT data FROM evidence_chunks WHERE blob = ? AND seq = ?",
+                [blob, seq],
+            ).fetchone()
+            if row is None:
+                return
+            yield row[0]
+            seq += 1
+    finally:
+        db.conn.close()
+
+
+def remove(db, cycle: dict, eid: int, *, actor_id: int) -> None:
+    """Unlink evidence from a cycle; delete it (and its bytes) when nothing else uses it."""
+    with immediate(db):
+        db.execute(
+            "DELETE FROM evidence_items WHERE evidence_id = ? AND cycle_id = ?",
+            [eid, cycle["id"]],
+        )
+        still = db.execute(
+            "SELECT 1 FROM evidence_items WHERE evidence_id = ? LIMIT 1", [eid]
+        ).fetchone()
+        blob = None
+        if not still:
+            blob = db.execute(
+                "SELECT blob FROM evidence WHERE id = ?", [eid]
+            ).fetchone()[0]
+            for table in ("evidence_checks", "peer_evidence"):
+                db.execute(f"DELETE FROM {table} WHERE evidence_id = ?", [eid])
+            db.execute("DELETE FROM evidence WHERE id = ?", [eid])
+        audit.record(
+            db, actor_id, "evidence.remove", "evidence", eid, cycle=cycle["id"]
+        )
+    if blob:
+        # Chunk by chunk, like the upload, so saves never wait long behind it.
+        seq = 0
+        while write_one(
+            db,
+            "DELETE FROM evidence_chunks WHERE blob = ? AND seq = ? RETURNING seq",
+            [blob, seq],
+        ):
+            seq += 1
+
+
+# What readers see ----------------------------------------------------------------
+
+
+def top_two(snapshot) -> set[str]:
+    """Return the codes of the top two points of a cycle's scale."""
+    points = sorted(snapshot.points, key=lambda p: float(p.get("value", 0)))
+    return {str(p["code"]) for p in points[-2:]}
+
+
+def unsupported(snapshot, agreed: dict, linked: dict) -> set[str]:
+    """Items agreed in the top two points of the scale with no evidence linked."""
+    top = top_two(snapshot)
+    return {
+        item_id
+        for item_id, a in agreed.items()
+        if a.get("value") in top and not a.get("deferred") and not linked.get(item_id)
+    }
+
+
+def coverage(snapshot, linked: dict, confirmed: set | None = None) -> list[dict]:
+    """Per section: items, items resting on evidence, items on evidence a peer confirmed."""
+    confirmed = confirmed or set()
+    out = []
+    for section in snapshot.sections:
+        ids = [i["id"] for i in section["items"]]
+        out.append(
+            {
+                "section_id": section["id"],
+                "title": section["title"],
+                "items": len(ids),
+                "evidenced": sum(1 for i in ids if linked.get(i)),
+                "confirmed": sum(1 for i in ids if i in confirmed),
+            }
+        )
+    return out
