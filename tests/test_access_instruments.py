@@ -20,13 +20,22 @@ GET_ROUTES = {
     "/instruments": EVERYONE,
     "/instruments/partnership-maturity": EVERYONE,
     "/instruments/partnership-maturity.yaml": EVERYONE,
+    "/instruments/partnership-maturity.csv": EVERYONE,
+    "/instruments/partnership-maturity/print": EVERYONE,
+    "/instruments/partnership-maturity.pdf": row(302, 302, 302, 302, 302, 302),
     "/instruments/welcome-check": IN_THE_TRUST,
     "/instruments/welcome-check.yaml": IN_THE_TRUST,
+    "/instruments/welcome-check.csv": IN_THE_TRUST,
+    "/instruments/welcome-check/print": IN_THE_TRUST,
     "/instruments/no-such": row(302, 404, 404, 404, 404, 404),
     "/instruments/upload": UPLOADERS,
 }
 # An empty upload is refused with the form shown again.
 POST_ROUTES = {"/instruments/upload": UPLOADERS}
+# Anyone who may see an instrument may have its PDF prepared (below: the
+# upload table's file cannot be posted twice).
+PDF_ROUTES = {"/instruments/welcome-check.pdf": row(302, 302, 302, 404, 302, 302)}
+COVERED_ELSEWHERE = {"instruments.prepare_pdf"}
 
 TEXT = """\
 format: 1
@@ -75,4 +84,11 @@ def test_instrument_pages(uploaded, client, auth, who):
 def test_instrument_actions(uploaded, client, auth, who):
     sign_in_as(auth, who)
     got, want = post_statuses(client, who, POST_ROUTES, {"file": (io.BytesIO(b""), "")})
+    assert got == want
+
+
+@pytest.mark.parametrize("who", ORDER)
+def test_instrument_pdf_is_prepared_for_who_may_see_it(uploaded, client, auth, who):
+    sign_in_as(auth, who)
+    got, want = post_statuses(client, who, PDF_ROUTES, {})
     assert got == want

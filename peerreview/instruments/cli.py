@@ -79,3 +79,66 @@ def schema() -> None:
     path = DEFAULT_FOLDER / SCHEMA_NAME
     path.write_text(json_schema_text(), encoding="utf-8")
     click.echo(f"wrote {path}")
+
+
+@instruments_cli.command("to-csv")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def to_csv(path: Path) -> None:
+    """Print an instrument's items as CSV, one row per item, to draft in a spreadsheet."""
+    from .loader import InstrumentInvalid, load_file
+    from .spreadsheet import items_csv
+
+    try:
+        instrument = load_file(path)
+    except InstrumentInvalid as invalid:
+        for problem in invalid.problems:
+            click.echo(str(problem), err=True)
+        raise click.exceptions.Exit(1) from None
+    click.echo(items_csv(instrument), nl=False)
+
+
+@instruments_cli.command("from-csv")
+@click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--into",
+    "base",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The instrument file whose id, scale, scoring and actions the items join.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the YAML here (default: print it).",
+)
+def from_csv(csv_path: Path, base: Path, out: Path | None) -> None:
+    """Make an instrument's YAML from a CSV of its items and the file named by --into.
+
+    Nothing is written unless the result passes the check; every problem is
+    printed as file:line: item: problem.
+    """
+    import yaml
+
+    from .loader import InstrumentInvalid, parse_text
+    from .spreadsheet import CsvInvalid, document_from_csv, to_yaml
+
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+        document = yaml.safe_load(base.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise click.ClickException(str(error)) from None
+    if not isinstance(document, dict):
+        raise click.ClickException(f"{base} is not an instrument file")
+    try:
+        result = to_yaml(document_from_csv(text, str(csv_path), document))
+        parse_text(result, str(out or csv_path.with_suffix(".yaml")))
+    except (CsvInvalid, InstrumentInvalid) as invalid:
+        for problem in invalid.problems:
+            click.echo(str(problem))
+        click.echo("Nothing written: fix the problems above first", err=True)
+        raise click.exceptions.Exit(1) from None
+    if out is None:
+        click.echo(result, nl=False)
+    else:
+        out.write_text(result, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)

@@ -8,6 +8,16 @@ from .. import permissions as perm
 from ..cycles.forms import answer_choices
 from ..db import get_db
 from ..organisations import service as orgs
+from ..plans.forms import EmptyForm
+from ..reports.cache import report_key
+from ..reports.views import (
+    PDF_STYLESHEET,
+    pdf_response,
+    preview_response,
+    queue_render,
+    report_cache,
+)
+from . import spreadsheet
 from .forms import PLATFORM, UploadForm
 from .uploads import MAX_UPLOAD_BYTES, UploadRefused, store_upload
 
@@ -82,6 +92,7 @@ def preview(instrument_id):
             actions.setdefault(item_id, []).append(action["text"])
     return render_template(
         "instruments/preview.html",
+        pdf=pdf_state(found),
         entry=found,
         instrument=snapshot,
         choices=answer_choices(snapshot["scale"]),
@@ -89,6 +100,81 @@ def preview(instrument_id):
         actions=actions,
         item_count=found.instrument.item_count,
     )
+
+
+def _print_data(found) -> dict:
+    snapshot = found.instrument.snapshot()
+    actions: dict[str, list[str]] = {}
+    for action in snapshot["actions"]:
+        for item_id in action["items"]:
+            actions.setdefault(item_id, []).append(action["text"])
+    return {
+        "instrument": snapshot,
+        "actions": actions,
+        "item_count": found.instrument.item_count,
+        "kind": "instrument",
+    }
+
+
+def _print_html(found, stylesheet: str) -> str:
+    return render_template(
+        "instruments/print.html", stylesheet=stylesheet, **_print_data(found)
+    )
+
+
+def _pdf_job(found):
+    """Return the render job (key, html, title, author) of an instrument's PDF."""
+    html = _print_html(found, PDF_STYLESHEET)
+    title = f"{found.instrument.title}, version {found.instrument.version}"
+    return report_key("instrument", html), html, title, "peerreview"
+
+
+def _viewable(instrument_id):
+    """Return the latest version of an instrument this person may see, or 404."""
+    db = get_db()
+    found = load_entry(db, instrument_id)
+    perm.require(
+        perm.can_view_instrument(current_user, found.partnership_id, _member_ids(db)),
+        hide=True,
+    )
+    return found
+
+
+@bp.route("/<instrument_id>/print")
+@login_required
+def printable(instrument_id):
+    """The instrument as a printed document, in the browser (print it, or read it)."""
+    found = _viewable(instrument_id)
+    stylesheet = url_for("static", filename=PDF_STYLESHEET)
+    return preview_response(_print_html(found, stylesheet))
+
+
+@bp.route("/<instrument_id>.pdf", methods=["POST"])
+@login_required
+def prepare_pdf(instrument_id):
+    """Queue the instrument's PDF for the render worker."""
+    found = _viewable(instrument_id)
+    if EmptyForm().validate_on_submit():
+        queue_render(
+            _pdf_job(found), f"instrument {found.id} {found.instrument.version}"
+        )
+    return redirect(url_for("instruments.preview", instrument_id=found.id) + "#pdf")
+
+
+@bp.route("/<instrument_id>.pdf")
+@login_required
+def pdf(instrument_id):
+    """The instrument's PDF once rendered; else back to the preview, which says where it is."""
+    found = _viewable(instrument_id)
+    rendered = report_cache().get(_pdf_job(found)[0])
+    if rendered is None:
+        return redirect(url_for("instruments.preview", instrument_id=found.id) + "#pdf")
+    return pdf_response(rendered, f"{found.id}-{found.instrument.version}.pdf")
+
+
+def pdf_state(found) -> dict:
+    """Return where the instrument's PDF is: not prepared, queued, rendering, failed or ready."""
+    return report_cache().state(_pdf_job(found)[0])
 
 
 @bp.route("/<instrument_id>.yaml")
@@ -109,6 +195,20 @@ def download(instrument_id):
     return Response(
         text.encode("utf-8"),
         mimetype="text/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/<instrument_id>.csv")
+@login_required
+def items_csv(instrument_id):
+    """The instrument's items as CSV, one row per item, for drafting in a spreadsheet."""
+    found = _viewable(instrument_id)
+    name = f"{found.id}-{found.instrument.version}-items.csv"
+    return Response(
+        # A byte-order mark, so that Excel reads the text as UTF-8.
+        ("\ufeff" + spreadsheet.items_csv(found.instrument)).encode("utf-8"),
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

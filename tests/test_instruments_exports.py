@@ -1,0 +1,190 @@
+"""An instrument as CSV of its items and back into YAML, and as a printed document."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import DEPUTY
+
+from peerreview.instruments import load_file, parse_text
+from peerreview.instruments.cli import instruments_cli
+from peerreview.instruments.spreadsheet import (
+    CsvInvalid,
+    document_from_csv,
+    items_csv,
+    sections_from_csv,
+    to_yaml,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "instruments").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
+def test_every_shipped_instrument_goes_to_csv_and_back_unchanged(path):
+    import yaml
+
+    instrument = load_file(path)
+    text = items_csv(instrument)
+    document = document_from_csv(text, "items.csv", yaml.safe_load(path.read_text()))
+    again = parse_text(to_yaml(document), "again.yaml")
+    assert again.content_hash == instrument.content_hash
+
+
+def test_csv_has_one_row_per_item_with_a_column_per_descriptor():
+    instrument = load_file(ROOT / "instruments" / "partnership-maturity.yaml")
+    rows = list(csv.DictReader(io.StringIO(items_csv(instrument))))
+    assert len(rows) == instrument.item_count
+    first = next(instrument.items())
+    assert rows[0]["item_id"] == first.id
+    assert rows[0]["statement"] == first.statement
+    assert rows[0]["descriptor 4"] == first.descriptors["4"]
+    assert rows[0]["reverse"] == "no"
+
+
+HEADER = "section_id,item_id,statement,weight,reverse,descriptor 1\r\n"
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(CsvInvalid) as caught:
+        sections_from_csv(text, "items.csv")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_csv_problems_name_the_line_and_item():
+    text = HEADER + (
+        "s,a,Statement a.,2,no,x\r\n"
+        ",b,No section.,,,\r\n"
+        "s,c,Statement c.,heavy,perhaps,\r\n"
+        "s,,No id.,,,\r\n"
+    )
+    assert problems(text) == [
+        "items.csv:3: b: section_id is empty",
+        "items.csv:4: c: weight 'heavy' is not a number",
+        "items.csv:4: c: reverse 'perhaps' must be yes or no",
+        "items.csv:5: -: item_id is empty",
+    ]
+    assert problems("section_id,statement,colour\r\n") == [
+        "items.csv:1: -: missing column(s): item_id",
+        "items.csv:1: -: unknown column(s): colour (the columns are section_id, "
+        "section_title, section_description, item_id, statement, guidance, "
+        "evidence_prompts, weight, reverse, tags, replaces and 'descriptor CODE' "
+        "for each point)",
+    ]
+
+
+def test_formula_cells_are_defused_and_restored():
+    text = HEADER + "s,a,=1+1 is a formula,,yes,-minus\r\n"
+    (section,) = sections_from_csv(text, "items.csv")
+    (item,) = section["items"]
+    assert item["statement"] == "=1+1 is a formula"
+    assert item["reverse"] is True
+    instrument = parse_text(
+        (ROOT / "docs" / "instruments.md")
+        .read_text()
+        .split("```yaml\n")[1]
+        .split("```")[0]
+        .replace("statement: Subject leaders plan", "statement: =Subject leaders plan"),
+        "x.yaml",
+    )
+    exported = items_csv(instrument)
+    assert ",'=Subject leaders plan" in exported
+    (section,) = sections_from_csv(exported, "items.csv")
+    assert section["items"][0]["statement"].startswith("=Subject")
+
+
+def test_cli_from_csv_writes_only_a_valid_instrument(tmp_path):
+    base = ROOT / "instruments" / "partnership-health-check.yaml"
+    runner = CliRunner()
+    exported = runner.invoke(instruments_cli, ["to-csv", str(base)])
+    assert exported.exit_code == 0
+    # A new item drafted in the spreadsheet.
+    edited = tmp_path / "items.csv"
+    edited.write_text(
+        exported.output + "foundations,,,new-item,A new statement.,,,,,,\r\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "new.yaml"
+    result = runner.invoke(
+        instruments_cli,
+        ["from-csv", str(edited), "--into", str(base), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    instrument = load_file(out)
+    assert instrument.item("new-item").statement == "A new statement."
+    assert instrument.item_count == load_file(base).item_count + 1
+    # A duplicate id is refused, and nothing is written.
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        exported.output + "foundations,,,new-item,A.,,,,,,\r\n"
+        "foundations,,,new-item,B.,,,,,,\r\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        instruments_cli,
+        ["from-csv", str(bad), "--into", str(base), "--out", str(tmp_path / "x.yaml")],
+    )
+    assert result.exit_code == 1
+    assert "the id 'new-item' is used twice" in result.output
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_csv_download(demo, client, auth):
+    auth.login(DEPUTY)
+    response = client.get("/instruments/partnership-maturity.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert (
+        "partnership-maturity-1.0.0-items.csv"
+        in response.headers["Content-Disposition"]
+    )
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeffsection_id,section_title")
+    page = client.get("/instruments/partnership-maturity").get_data(as_text=True)
+    assert "/instruments/partnership-maturity.csv" in page
+
+
+def test_printable_document_has_every_item_descriptor_and_action(demo, client, auth):
+    from html import unescape
+
+    instrument = load_file(ROOT / "instruments" / "partnership-maturity.yaml")
+    auth.login(DEPUTY)
+    response = client.get("/instruments/partnership-maturity/print")
+    assert response.status_code == 200
+    html = unescape(response.get_data(as_text=True))
+    assert '<link rel="stylesheet" href="/static/print/report.css">' in html
+    assert f"<h1>{instrument.title}</h1>" in html
+    for n, item in enumerate(instrument.items(), start=1):
+        assert f"{n}. {item.statement}" in html
+        for text in item.descriptors.values():
+            assert text in html
+    for action in instrument.actions:
+        assert action.text in html
+    page = client.get("/instruments/partnership-maturity").get_data(as_text=True)
+    assert "/instruments/partnership-maturity/print" in page
+    assert "Prepare a PDF" in page
+
+
+def test_pdf_is_prepared_then_downloaded(demo, client, auth):
+    from pypdf import PdfReader
+
+    auth.login(DEPUTY)
+    assert client.get("/instruments/ascl-closing-gaps.pdf").status_code == 302
+    response = auth.post(
+        "/instruments/ascl-closing-gaps.pdf", page="/instruments/ascl-closing-gaps"
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/instruments/ascl-closing-gaps#pdf")
+    page = client.get("/instruments/ascl-closing-gaps").get_data(as_text=True)
+    assert "Download the PDF" in page
+    pdf = client.get("/instruments/ascl-closing-gaps.pdf")
+    assert pdf.status_code == 200
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+    text = " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages
+    )
+    statement = next(load_file(ROOT / "instruments" / "ascl-closing-gaps.yaml").items())
+    assert " ".join(statement.statement.split()[:6]) in " ".join(text.split())
