@@ -55,6 +55,8 @@ PAGES = {
         "/invite/team/1",
         "/teams/1/people/import",
         "/account/password",
+        "/account/security",
+        "/account/security/set-up",
         "/no-such-page",
     ],
     DEPUTY: ["/cycles/9/rate"],
@@ -133,6 +135,37 @@ def _pages(app, db):
 
     auth.login(ADMIN)
     yield "import-preview", _upload(client, "/admin/schools/import")
+    yield from _two_step_pages(app, db)
+
+
+def _two_step_pages(app, db):
+    """The second step of signing in, and setting it up to its recovery codes."""
+    from support import csrf_token, totp_code
+
+    client = app.test_client()
+    client.post(
+        "/sign-in",
+        data={
+            "email": ADMIN,
+            "password": "peerreview-demo",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    yield "second-step", client.get("/sign-in/code").get_data(as_text=True)
+    recovery = "/sign-in/code?recovery=1"
+    yield "second-step-recovery", client.get(recovery).get_data(as_text=True)
+    wrong = client.post(
+        "/sign-in/code", data={"code": "x", "csrf_token": csrf_token(client, recovery)}
+    )
+    yield "second-step-wrong", wrong.get_data(as_text=True)
+
+    client = app.test_client()
+    Auth(client).login(DEPUTY)
+    url = "/account/security/set-up"
+    token = csrf_token(client, url)  # the page makes the secret to set up
+    done = client.post(url, data={"code": totp_code(db, DEPUTY), "csrf_token": token})
+    assert "Save your recovery codes" in done.get_data(as_text=True)
+    yield "recovery-codes", done.get_data(as_text=True)
 
 
 def _upload(client, url):
