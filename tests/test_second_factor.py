@@ -40,8 +40,10 @@ def test_admin_needs_a_code_after_the_password(demo, client, db):
     assert 'autocomplete="one-time-code"' in page
     assert 'inputmode="numeric"' in page
 
-    wrong = _code(client, "000000" if totp_code(db, ADMIN) != "000000" else "111111")
+    guess = "000000" if totp_code(db, ADMIN) != "000000" else "111111"
+    wrong = _code(client, guess)
     text = wrong.get_data(as_text=True)
+    assert f'value="{guess}"' not in text  # the field is emptied for the next
     assert wrong.status_code == 200
     assert "There is a problem" in text and 'href="#code"' in text
     assert "The code is not right" in text and "4 more times" in text

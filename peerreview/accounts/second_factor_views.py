@@ -117,11 +117,13 @@ def second_step():
         if not left:
             return _start_again("Too many wrong codes. Sign in again.")
         if capped:
+            form.code.data = ""  # a wrong code is no use to edit
             form.code.errors = [
                 "Too many wrong codes have been tried for this account lately. "
                 "Use one of your recovery codes, or try again in 15 minutes."
             ]
             return render_template("auth/code.html", form=form, recovery=recovery)
+        form.code.data = ""  # a wrong code is no use to edit
         form.code.errors = [
             (
                 "That recovery code is not right or has been used."
@@ -174,6 +176,7 @@ def set_up_at_sign_in():
         left = second_factor.wrong_guess(db, challenge["id"])
         if not left:
             return _start_again("Too many wrong codes. Sign in again.")
+        form.code.data = ""  # a wrong code is no use to edit
         form.code.errors = [
             "The code is not right. Check the app shows peerreview and enter "
             f"the code it shows now. You can try {left} more "
@@ -209,6 +212,7 @@ def set_up():
         )
         if codes:
             return _recovery_codes_page(codes, url_for("auth.security"))
+        form.code.data = ""  # a wrong code is no use to edit
         form.code.errors = [
             "The code is not right. Check the app shows peerreview and enter "
             "the code it shows now."
