@@ -680,3 +680,28 @@ def m017_evidence(db):
             ("reviewer_id", "users", "id"),
         ],
     )
+
+
+@migrations()
+def m014_peer_compares_self_current_at_close(db):
+    # A peer review compares with the host's self-evaluation that was current
+    # when the reviewers' ratings closed (peer.service.pin_self_evaluation),
+    # not the one chosen when the round was planned nor one agreed later.
+    rows = db.execute(
+        """
+        SELECT pr.cycle_id, (
+          SELECT s.id FROM cycles s
+          JOIN instrument_versions sv ON sv.id = s.instrument_version_id
+          WHERE s.team_id = c.team_id AND s.kind = 'self'
+            AND sv.instrument_id = r.instrument_id
+            AND s.state IN ('agreed', 'closed') AND s.agreed_at <= c.moderation_at
+          ORDER BY s.agreed_at DESC, s.id DESC LIMIT 1
+        )
+        FROM peer_reviews pr JOIN cycles c ON c.id = pr.cycle_id
+        JOIN peer_rounds r ON r.id = pr.round_id
+        WHERE c.moderation_at IS NOT NULL
+        """
+    ).fetchall()
+    for review_id, self_cycle_id in rows:
+        if self_cycle_id is not None:
+            db["peer_reviews"].update(review_id, {"self_cycle_id": self_cycle_id})

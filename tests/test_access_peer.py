@@ -1,7 +1,7 @@
 """Who may reach each peer-review and partnership-comparison page.
 
 In the whole demo, partnership 1 is the trust (not the cluster lead's) and
-peer round 1 its first round; cycle 15 is that round's peer review of
+peer round 1 its first round; cycle 21 is that round's peer review of
 Northfield Primary (the member's school), reviewed by the heads of Riverside
 Infant (the other team lead) and Bay View. test_demo_ids_hold checks this.
 """
@@ -21,7 +21,7 @@ GET_ROUTES = {
     "/peer-rounds/999/change": NOBODY,
     "/peer-rounds/1/reviews/15/reviewers": NOBODY,
     # host team member and reviewer: yes; governor, other lead, admin: no
-    "/cycles/15/self-vs-peer": row(302, 200, 200, 404, 404, 404),
+    "/cycles/21/self-vs-peer": row(302, 200, 200, 404, 404, 404),
     "/cycles/2/self-vs-peer": NOBODY,  # a self-evaluation has no such page
     "/partnerships/1/comparison": NOBODY,
     "/partnerships/1/comparison.csv": NOBODY,
@@ -43,14 +43,14 @@ def test_demo_ids_hold(demo_full):
     db = demo_full
     row_ = db.execute(
         "SELECT s.urn, pr.round_id FROM peer_reviews pr JOIN schools s "
-        "ON s.id = pr.school_id WHERE pr.cycle_id = 15"
+        "ON s.id = pr.school_id WHERE pr.cycle_id = 21"
     ).fetchone()
     assert tuple(row_) == ("119001", 1)
     reviewers = {
         r[0]
         for r in db.execute(
             "SELECT u.email FROM cycle_respondents cr JOIN users u ON u.id = cr.user_id "
-            "WHERE cr.cycle_id = 15"
+            "WHERE cr.cycle_id = 21"
         )
     }
     assert OTHER_LEAD in reviewers

@@ -459,7 +459,7 @@ def test_the_lead_changes_a_rounds_title_and_dates(demo_full, ascl, client, auth
         "SELECT count(*) FROM audit_log WHERE action = 'peer.round.change'"
     ).fetchone() == (1,)
     # An agreed review keeps the closing date it had.
-    agreed = cycles.get_cycle(db, 15)
+    agreed = cycles.get_cycle(db, 21)
     first = peer.get_round(db, 1)
     peer.change_round(
         db,
@@ -469,7 +469,7 @@ def test_the_lead_changes_a_rounds_title_and_dates(demo_full, ascl, client, auth
         ends_on="2026-12-31",
         actor_id=user_id(db, TRUST_LEAD),
     )
-    assert cycles.get_cycle(db, 15)["closes_on"] == agreed["closes_on"]
+    assert cycles.get_cycle(db, 21)["closes_on"] == agreed["closes_on"]
 
 
 def test_the_lead_adds_and_withdraws_reviewers_while_the_review_is_open(
@@ -531,13 +531,13 @@ def test_reviewers_of_a_review_in_another_round_are_not_reachable(
     db = demo_full
     rid = _plan(db, ascl, [RIVERSIDE_HEAD])
     auth.login(TRUST_LEAD)
-    # Cycle 15 belongs to round 1, not to this round.
-    assert client.get(f"/peer-rounds/{rid}/reviews/15/reviewers").status_code == 404
+    # Cycle 21 belongs to round 1, not to this round.
+    assert client.get(f"/peer-rounds/{rid}/reviews/21/reviewers").status_code == 404
     with pytest.raises(peer.PeerError, match="not part of this round"):
         peer.change_reviewers(
             db,
             peer.get_round(db, rid),
-            15,
+            21,
             [user_id(db, RIVERSIDE_HEAD)],
             user_id(db, RIVERSIDE_HEAD),
             actor_id=user_id(db, TRUST_LEAD),
@@ -555,11 +555,11 @@ def test_a_peer_reviews_change_compares_with_the_previous_peer_review(demo_full)
     from peerreview.results.service import previous_cycle
 
     db = demo_full
-    second = cycles.get_cycle(db, 21)  # Northfield's review in round 2
+    second = cycles.get_cycle(db, 27)  # Northfield's review in round 2
     assert second["kind"] == "peer"
     before = previous_cycle(db, second)
-    assert before is not None and before["id"] == 15  # round 1's review, not a self
-    assert previous_cycle(db, cycles.get_cycle(db, 15)) is None
+    assert before is not None and before["id"] == 21  # round 1's review, not a self
+    assert previous_cycle(db, cycles.get_cycle(db, 21)) is None
 
 
 def test_planning_names_every_school_without_a_self_evaluation(demo_full, ascl):
@@ -592,3 +592,48 @@ def test_planning_names_every_school_without_a_self_evaluation(demo_full, ascl):
         )
     message = str(refused.value)
     assert "Northfield Primary School and Castle Hill Academy have no agreed" in message
+
+
+def test_a_review_compares_with_the_self_evaluation_current_when_it_closed(
+    demo_full, ascl, auth, client
+):
+    from cycle_support import make_cycle
+
+    db = demo_full
+    rid = _plan(db, ascl, [RIVERSIDE_HEAD, CASTLE_HEAD], lead=CASTLE_HEAD)
+    cycle = _peer_cycle(db, rid)
+    planned = peer.review_of_cycle(db, cycle["id"])["self_cycle_id"]
+    # The school agrees a new self-evaluation while the review is open...
+    during = make_cycle(db, team_id=1, state="agreed")
+    db.execute(
+        "UPDATE cycles SET title = 'Agreed during the review' WHERE id = ?",
+        [during["id"]],
+    )
+    assert during["id"] != planned
+    _complete(db, cycle)
+    assert peer.review_of_cycle(db, cycle["id"])["self_cycle_id"] == during["id"]
+    # ...and another after it closed, which changes nothing.
+    later = make_cycle(db, team_id=1, state="agreed")
+    assert peer.review_of_cycle(db, cycle["id"])["self_cycle_id"] == during["id"]
+    assert later["id"] != during["id"]
+    auth.login(HEAD)
+    page = client.get(f"/cycles/{cycle['id']}/self-vs-peer").get_data(as_text=True)
+    assert "Agreed during the review" in page
+    agreed_on = cycles.get_cycle(db, during["id"])["agreed_at"]
+    day = __import__("datetime").date.fromisoformat(agreed_on[:10])
+    assert f"{day.day} {day:%B %Y}" in page
+    assert "agreed after" not in page
+
+
+def test_demo_reviews_compare_with_the_self_evaluation_held_at_the_time(demo_full):
+    db = demo_full
+    rows = db.execute(
+        "SELECT r.title, s.title, s.agreed_at, c.moderation_at FROM peer_reviews pr "
+        "JOIN peer_rounds r ON r.id = pr.round_id JOIN cycles c ON c.id = pr.cycle_id "
+        "JOIN cycles s ON s.id = pr.self_cycle_id"
+    ).fetchall()
+    assert rows
+    for round_title, self_title, agreed_at, closed_at in rows:
+        assert agreed_at <= closed_at, (round_title, self_title)
+        if "June 2026" in round_title:
+            assert self_title.endswith("2025")

@@ -2,7 +2,7 @@
 
 In the whole demo, partnership 1 is the trust, led by TRUST_LEAD, with two
 agreed peer-review rounds on the ASCL checklist across its six schools;
-cycle 15 is round 1's peer review of Northfield Primary School.
+cycle 21 is round 1's peer review of Northfield Primary School.
 """
 
 import io
@@ -180,7 +180,7 @@ def test_cache_hit_and_fresh_render_after_a_change(
     # Another choice of measure is another report.
     assert _status(client, "round=1&view=peer")["state"] == "none"
     # Northfield's reviewers agree their scores again, all 5s.
-    cycle = cycles.get_cycle(demo_full, 15)
+    cycle = cycles.get_cycle(demo_full, 21)
     lead = cycle["lead_id"]
     cycles.transition(demo_full, cycle, "moderation", actor_id=lead, reason="Recheck")
     assert _status(client)["state"] == "none"  # reopened: out of the matrix

@@ -309,10 +309,17 @@ def transition(db, cycle: dict, to: str, *, actor_id: int, reason: str = "") -> 
                         "a deferral yet."
                     )
             column = FORWARD[(frm, to)]
+            moment = now()
             db.execute(
                 f"UPDATE cycles SET state = ?, {column} = ? WHERE id = ?",
-                [to, now(), cycle["id"]],
+                [to, moment, cycle["id"]],
             )
+            if cycle.get("kind") == "peer" and to == "moderation":
+                # A peer review compares with the host's self-evaluation as it
+                # stood when the reviewers' ratings closed.
+                from ..peer import service as peer
+
+                peer.pin_self_evaluation(db, cycle["id"], moment)
             action = "cycle." + to
         elif (frm, to) in BACKWARD:
             if not reason.strip():

@@ -225,3 +225,20 @@ def load(db, library) -> None:
             seed=21,
             title="Trust board governance self-assessment, 2026",
         )
+    # The other schools' last year, so that the June 2026 peer review compares
+    # with the self-evaluation each school held then (made last, so that the
+    # cycles above keep their ids).
+    for n, (_urn, team_id) in enumerate(sorted(teams.items()), start=1):
+        if team_id == northfield:
+            continue
+        _run(
+            db,
+            ascl,
+            team_id,
+            state="agreed",
+            bias=SCHOOL_BIAS[n] - 0.2,
+            seed=200 + n,
+            title="Closing gaps in attainment, 2025",
+            created="2025-10-01",
+            closes="2025-10-20",
+        )

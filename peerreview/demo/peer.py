@@ -91,6 +91,10 @@ def _complete(db, review, offset, rng, dates):
     cycle = cycles.get_cycle(db, review["cycle_id"])
     snap = cycle["snapshot"]
     codes = [p["code"] for p in snap.points]
+    closed = f"{dates[1]}T16:00:00+00:00"
+    # The host's self-evaluation as it stood when the ratings closed.
+    service.pin_self_evaluation(db, cycle["id"], closed)
+    review = db["peer_reviews"].get(review["cycle_id"])
     own = cycles.agreed_scores(db, review["self_cycle_id"])
     truth = {}
     for item_id in snap.item_ids:
@@ -135,8 +139,11 @@ def _complete(db, review, offset, rng, dates):
         [
             f"{dates[0]}T09:00:00+00:00",
             f"{dates[0]}T09:00:00+00:00",
-            f"{dates[1]}T16:00:00+00:00",
+            closed,
             f"{dates[2]}T16:00:00+00:00",
             cycle["id"],
         ],
     )
+    # Closing pinned the self-evaluation current today; the demo's dates are
+    # in the past.
+    service.pin_self_evaluation(db, cycle["id"], closed)

@@ -179,6 +179,52 @@ def latest_self_cycle(db, team_id: int, instrument_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def self_cycle_current_at(db, team_id: int, instrument_id: str, at: str):
+    """Return the host team's agreed self-evaluation that was current at ``at``.
+
+    The latest one agreed at or before that moment: a self-evaluation agreed
+    later is not the view the school held then.
+    """
+    rows = list(
+        db.query(
+            """
+            SELECT c.id, c.title, c.agreed_at FROM cycles c
+            JOIN instrument_versions v ON v.id = c.instrument_version_id
+            WHERE c.team_id = ? AND c.kind = 'self' AND v.instrument_id = ?
+              AND c.state IN ('agreed', 'closed') AND c.agreed_at <= ?
+            ORDER BY c.agreed_at DESC, c.id DESC LIMIT 1
+            """,
+            [team_id, instrument_id, at],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def pin_self_evaluation(db, peer_cycle_id: int, at: str) -> None:
+    """Compare a peer review with the self-evaluation current when it closed.
+
+    Called when the reviewers' ratings close (the peer cycle goes to
+    moderation). The self-evaluation chosen when the round was planned is
+    kept only if no other was agreed between then and ``at``, and kept too
+    if none had been agreed by ``at`` (the comparison then warns).
+    """
+    review = db.execute(
+        "SELECT c.team_id, r.instrument_id FROM peer_reviews pr "
+        "JOIN cycles c ON c.id = pr.cycle_id JOIN peer_rounds r ON r.id = pr.round_id "
+        "WHERE pr.cycle_id = ?",
+        [peer_cycle_id],
+    ).fetchone()
+    if review is None:
+        return
+    team_id, instrument_id = review
+    current = self_cycle_current_at(db, team_id, instrument_id, at)
+    if current is not None:
+        db.execute(
+            "UPDATE peer_reviews SET self_cycle_id = ? WHERE cycle_id = ?",
+            [current["id"], peer_cycle_id],
+        )
+
+
 def check_assignment(
     db, partnership_id: int, school_id: int, reviewer_ids, lead_id
 ) -> None:
