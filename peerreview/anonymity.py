@@ -94,6 +94,18 @@ def shows_ratings(cycle: dict, viewer: Viewer, group: int) -> bool:
     return names_shown(cycle, viewer) or group >= MIN_GROUP
 
 
+def shows_spread(raters: int) -> bool:
+    """Whether a figure drawn from how a group's ratings spread may be shown.
+
+    The interval around a change and the agreement coefficient (alpha) of a
+    section or the whole instrument: below ``MIN_GROUP`` people they would
+    show what each person rated, so nobody sees them, whoever they are.
+    """
+    if not ENFORCED:
+        return raters > 0
+    return raters >= MIN_GROUP
+
+
 def shows_individuals(cycle: dict, viewer: Viewer, group: int) -> bool:
     """Whether each rating may be listed beside a name or a letter."""
     if not ENFORCED:

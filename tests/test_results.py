@@ -132,6 +132,10 @@ def test_demo_results_match_the_scoring_module(demo_full, db, client, auth):
         respondents=len(cycle["respondent_ids"]),
     )
     r = service.cycle_results(db, cycle)
+    # Whether each change is clear is added by the results (tests/test_change.py).
+    intervals = [r["overall"]["change"].pop("interval")]
+    intervals += [c.pop("interval") for c in r["change"]["sections"].values()]
+    assert all(i["verdict"] for i in intervals)
     assert r["overall"] == {
         **expected["overall"],
         "change": expected["change"]["overall"],

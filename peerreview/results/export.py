@@ -76,7 +76,18 @@ def summary_rows(results) -> list[list]:
         ["Previous cycle", previous["title"] if previous else ""],
         ["Overall previous score", _num(_change(overall).get("previous"))],
         ["Overall change", _num(_change(overall).get("delta"))],
+        ["Overall change clear?", _clear(overall)[0]],
+        ["Overall change interval low (95%)", _clear(overall)[1]],
+        ["Overall change interval high (95%)", _clear(overall)[2]],
     ]
+
+
+def _clear(figure) -> list:
+    """Return [verdict, low, high] of whether a change is clear (scoring.change)."""
+    interval = _change(figure).get("interval") or {}
+    if not interval.get("verdict"):
+        return ["", "", ""]
+    return [interval["verdict"], _num(interval["low"]), _num(interval["high"])]
 
 
 def _change(figure) -> dict:
@@ -93,6 +104,9 @@ SECTION_HEADER = [
     "Items",
     "Previous score",
     "Change",
+    "Clear change?",
+    "Change interval low (95%)",
+    "Change interval high (95%)",
     "Figures",
 ]
 
@@ -117,6 +131,7 @@ def section_rows(results) -> list[list]:
                 s["item_count"],
                 _num(change.get("previous")),
                 _num(change.get("delta")),
+                *_clear(s),
                 _status(results),
             ]
         )

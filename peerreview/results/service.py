@@ -7,6 +7,7 @@ source for the results page, the CSV and XLSX exports and the PDF reports.
 from .. import anonymity
 from ..cycles import service as cycles
 from ..scoring import group_rows, score_counts
+from ..scoring.change import change_intervals
 
 RESULT_STATES = ("agreed", "closed")
 # Scales whose points are words or grades, not numbers a reader would use.
@@ -145,6 +146,8 @@ def cycle_results(
         ),
     )
     anonymity.redact_results(result, cycle, viewer)
+    if prev and change.get("comparable"):
+        _add_change_intervals(db, result, cycle, prev, previous["snapshot"])
     result["maturity_grid"] = _maturity_grid(result) if result["maturity"] else None
     reasons = priority_reasons(result)
     for item in result["items"]:
@@ -155,6 +158,35 @@ def cycle_results(
         entry["median_label"] = value_label(snap.points, snap.scale, entry["median"])
         entry["score_label"] = value_label(snap.points, snap.scale, entry["score"])
     return result
+
+
+def rating_rows(db, cycle_id: int) -> list[tuple]:
+    """Return (respondent_id, item_id, value) of every answer of a cycle."""
+    return db.execute(
+        "SELECT respondent_id, item_id, value FROM responses WHERE cycle_id = ?",
+        [cycle_id],
+    ).fetchall()
+
+
+def _add_change_intervals(db, result, cycle, prev, previous_snapshot) -> None:
+    # Whether each section's change, and the overall change, is clear: the
+    # interval from resampling the raters of both cycles (scoring.change).
+    figures = {s["id"]: s for s in result["sections"]}
+    figures["overall"] = result["overall"]
+    shown = {
+        key: (f.get("change") or {}).get("delta")
+        for key, f in figures.items()
+        if f.get("change")
+    }
+    intervals = change_intervals(
+        cycle["snapshot"].data,
+        previous_snapshot,
+        rating_rows(db, cycle["id"]),
+        rating_rows(db, prev["id"]),
+        shown,
+    )
+    for key, interval in intervals.items():
+        figures[key]["change"]["interval"] = interval
 
 
 def priority_reasons(results: dict) -> dict[str, tuple]:
