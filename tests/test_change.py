@@ -165,3 +165,31 @@ def test_a_peer_review_by_two_reviewers_is_too_few_to_tell(demo_full, auth, clie
     page = client.get(f"/cycles/{cid}/results").get_data(as_text=True)
     assert "Too few ratings to tell" in page
     assert "95% interval" not in page
+
+
+def test_team_report_and_governors_summary_say_whether_change_is_clear(
+    demo_full, auth, client
+):
+    from pypdf import PdfReader
+    from support import ready_pdf
+
+    from peerreview.cycles import service as cycles
+    from peerreview.results import service
+
+    db = demo_full
+    results = service.cycle_results(db, cycles.get_cycle(db, 2))
+    overall = results["overall"]["change"]["interval"]
+    alpha = results["overall"]["alpha"]["alpha"]
+    auth.login(HEAD)
+    texts = {}
+    for kind in ("team", "governors"):
+        auth.post(f"/cycles/2/reports/{kind}.pdf", page="/cycles/2/reports")
+        pdf = ready_pdf(client, f"/cycles/2/reports/{kind}/status?format=json")
+        pages = PdfReader(io.BytesIO(pdf)).pages
+        texts[kind] = " ".join(" ".join(p.extract_text() for p in pages).split())
+    for text in texts.values():
+        assert "Clear change?" in text
+        assert overall["verdict"] in text.lower()
+    team = texts["team"]
+    assert "Is a change clear?" in team and "2,000 times" in team  # method note
+    assert "Krippendorff" in team and f"{alpha:.2f}" in team

@@ -7,6 +7,7 @@ source for the results page, the CSV and XLSX exports and the PDF reports.
 from .. import anonymity
 from ..cycles import service as cycles
 from ..scoring import group_rows, score_counts
+from ..scoring.agreement import alphas
 from ..scoring.change import change_intervals
 
 RESULT_STATES = ("agreed", "closed")
@@ -146,8 +147,13 @@ def cycle_results(
         ),
     )
     anonymity.redact_results(result, cycle, viewer)
+    ratings = rating_rows(db, cid)
     if prev and change.get("comparable"):
-        _add_change_intervals(db, result, cycle, prev, previous["snapshot"])
+        _add_change_intervals(db, result, cycle, ratings, prev, previous["snapshot"])
+    agreement = alphas(snap.data, ratings)
+    for section in result["sections"]:
+        section["alpha"] = agreement[section["id"]]
+    result["overall"]["alpha"] = agreement["overall"]
     result["maturity_grid"] = _maturity_grid(result) if result["maturity"] else None
     reasons = priority_reasons(result)
     for item in result["items"]:
@@ -168,7 +174,7 @@ def rating_rows(db, cycle_id: int) -> list[tuple]:
     ).fetchall()
 
 
-def _add_change_intervals(db, result, cycle, prev, previous_snapshot) -> None:
+def _add_change_intervals(db, result, cycle, ratings, prev, previous_snapshot) -> None:
     # Whether each section's change, and the overall change, is clear: the
     # interval from resampling the raters of both cycles (scoring.change).
     figures = {s["id"]: s for s in result["sections"]}
@@ -181,7 +187,7 @@ def _add_change_intervals(db, result, cycle, prev, previous_snapshot) -> None:
     intervals = change_intervals(
         cycle["snapshot"].data,
         previous_snapshot,
-        rating_rows(db, cycle["id"]),
+        ratings,
         rating_rows(db, prev["id"]),
         shown,
     )
