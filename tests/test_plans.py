@@ -294,9 +294,21 @@ def test_widest_self_vs_peer_gaps_are_proposed(demo_full):
     results = plans.results_of(demo_full, cycle)
     extra = overrated - {p["item_id"] for p in results["priorities"]}
     assert len(proposed) == len(results["priorities"]) + len(extra)
-    # With no peer review (last year's cycle) only the priorities are proposed.
+    # Last year's self-evaluation is the one the June round compared with.
     before = cycles.get_cycle(demo_full, 1)
-    assert plans.peer_comparison(demo_full, before) is None
+    assert plans.peer_comparison(demo_full, before)["round_closed_on"] == "2026-06-19"
+    # With no peer review (the cluster's school outside the trust) only the
+    # priorities are proposed.
+    unreviewed = demo_full.execute(
+        "SELECT c.id FROM cycles c JOIN teams t ON t.id = c.team_id "
+        "WHERE c.kind = 'self' AND c.state = 'agreed' AND t.school_id NOT IN "
+        "(SELECT school_id FROM peer_reviews) ORDER BY c.id LIMIT 1"
+    ).fetchone()[0]
+    alone = cycles.get_cycle(demo_full, unreviewed)
+    assert plans.peer_comparison(demo_full, alone) is None
+    assert len(plans.proposals_for(demo_full, alone)) == len(
+        plans.results_of(demo_full, alone)["priorities"]
+    )
 
 
 def test_a_reopened_cycles_plan_waits_for_the_new_agreement(demo_full):
