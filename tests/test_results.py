@@ -136,6 +136,8 @@ def test_demo_results_match_the_scoring_module(demo_full, db, client, auth):
     intervals = [r["overall"]["change"].pop("interval")]
     intervals += [c.pop("interval") for c in r["change"]["sections"].values()]
     assert all(i["verdict"] for i in intervals)
+    # So is alpha (tests/test_agreement.py).
+    assert r["overall"].pop("alpha")["raters"] == 5
     assert r["overall"] == {
         **expected["overall"],
         "change": expected["change"]["overall"],
