@@ -103,10 +103,10 @@ def test_reviews_titled_before_lose_the_school_from_their_title(demo_full):
     db = demo_full
     db.execute(
         "UPDATE cycles SET title = title || ': peer review of Northfield Primary "
-        "School' WHERE id = 15"
+        "School' WHERE id = 21"
     )
     m016_peer_titles_without_school(db)
-    (title,) = db.execute("SELECT title FROM cycles WHERE id = 15").fetchone()
+    (title,) = db.execute("SELECT title FROM cycles WHERE id = 21").fetchone()
     assert title == peer.get_round(db, 1)["title"]
 
 
