@@ -33,6 +33,8 @@ change it.
 import random
 from dataclasses import dataclass
 
+from .scoring import rollups
+
 MIN_GROUP = 3
 ENFORCED = True
 
@@ -44,16 +46,6 @@ WITHHELD_REASON = (
 # Figures of an item worked out from its individual ratings.
 RATING_FIGURES = ("median", "mean", "sd", "min", "max", "range", "rwg", "na", "ne")
 _shuffle = random.SystemRandom().shuffle
-STRENGTHS_SHOWN = 3
-STRENGTH_FIGURES = (
-    "score",
-    "effective",
-    "agreed_label",
-    "median",
-    "range",
-    "rwg",
-    "split",
-)
 
 
 @dataclass(frozen=True)
@@ -186,7 +178,7 @@ def redact_results(results: dict, cycle: dict, viewer: Viewer) -> dict:
                     "level": None,
                     "level_code": None,
                 }
-    _rerank(results, hidden, provisional)
+    _rerank(results)
     return results
 
 
@@ -205,51 +197,13 @@ def _withhold_figure(figure: dict) -> None:
     )
 
 
-def _rerank(results: dict, hidden: set, provisional: bool) -> None:
-    """Rebuild priorities and strengths without what withheld ratings say."""
-    position = {i["item_id"]: i["position"] for i in results["items"]}
-    low, split = [], []
-    for entry in results["priorities"]:
-        if entry["item_id"] in hidden:
-            if provisional:
-                continue
-            reasons = tuple(r for r in entry["reasons"] if r != "split")
-            if not reasons:
-                continue
-            entry = {**entry, "reasons": reasons, "split": False}
-            entry.update({k: None for k in ("median", "range", "rwg")})
-        if "low score" in entry["reasons"]:
-            shown = entry["item_id"] not in hidden
-            low.append(
-                (
-                    (
-                        entry["effective"],
-                        -entry["range"] if shown and entry["range"] is not None else 1,
-                        entry["rwg"] if shown and entry["rwg"] is not None else 2.0,
-                        position[entry["item_id"]],
-                    ),
-                    entry,
-                )
-            )
-        else:
-            split.append(entry)
-    low.sort(key=lambda pair: pair[0])
-    ranked = [e for _, e in low] + split
-    results["priorities"] = [{**e, "rank": n} for n, e in enumerate(ranked, 1)]
-    strengths = []
-    for item in results["items"]:
-        if item["effective"] is None or item["priority"]:
-            continue
-        spread = 0 if item["item_id"] in hidden else item["range"] or 0
-        strengths.append((-item["effective"], spread, item["position"], item))
-    strengths.sort(key=lambda t: t[:3])
-    results["strengths"] = [
-        {
-            "rank": n,
-            **{k: item[k] for k in ("item_id", "section_id", "statement")},
-            **{k: item[k] for k in STRENGTH_FIGURES},
-            "reasons": (),
-            "actions": (),
-        }
-        for n, (*_, item) in enumerate(strengths[:STRENGTHS_SHOWN], 1)
-    ]
+def _rerank(results: dict) -> None:
+    """Rebuild priorities and strengths from the figures left to show.
+
+    A withheld item's spread and split are already gone from its figures,
+    and while provisional its score too, so the one ranking of
+    ``scoring.rollups`` lists and orders it by nothing its ratings say.
+    """
+    actions = {p["item_id"]: p["actions"] for p in results["priorities"]}
+    results["priorities"] = rollups.priorities(results["items"], actions)
+    results["strengths"] = rollups.strengths(results["items"])

@@ -4,13 +4,13 @@ import re
 
 import pytest
 from cycle_support import make_cycle, team_people
+from scoring_support import score_cycle
 from support import DEPUTY, GOVERNOR, HEAD
 
 from peerreview.anonymity import INSIDE
 from peerreview.cycles import service as cycles
 from peerreview.cycles.moderation import individual_ratings, moderation_items
 from peerreview.results import service
-from peerreview.scoring import score_cycle
 
 
 def _answer(db, cycle, user_id, item_id, value):

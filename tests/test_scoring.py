@@ -8,15 +8,10 @@ import copy
 import math
 
 import pytest
+from scoring_support import score_cycle
 
-from peerreview.scoring import (
-    effective_value,
-    group_rows,
-    rwg,
-    score_cycle,
-    score_item,
-    score_many,
-)
+from peerreview.scoring import group_rows, score_counts, score_item
+from peerreview.scoring.scale import reverse
 
 AGREEMENT = {
     "kind": "agreement",
@@ -280,12 +275,12 @@ def test_unknown_code_is_refused():
         )
 
 
-def test_effective_value():
-    assert effective_value(2.0, AGREEMENT, reverse=True) == 4.0
-    assert effective_value(2.0, AGREEMENT, reverse=False) == 2.0
-    assert effective_value(None, AGREEMENT, reverse=True) is None
+def test_reverse():
+    # On 1-5, an agreed 2 counts as 1 + 5 - 2 = 4.
+    assert reverse(2.0, 1.0, 5.0) == 4.0
+    assert reverse(None, 1.0, 5.0) is None
     # Yes(2) / No(0): No on a reverse item counts as Yes.
-    assert effective_value(0.0, YES_NO, reverse=True) == 2.0
+    assert reverse(0.0, 0.0, 2.0) == 2.0
 
 
 # --- rwg ---------------------------------------------------------------------
@@ -305,7 +300,14 @@ def test_effective_value():
     ],
 )
 def test_rwg(indices, points, expected):
-    got = rwg(indices, points)
+    scale = {
+        "kind": "custom",
+        "points": [
+            {"code": str(i), "value": float(i), "label": str(i)}
+            for i in range(1, points + 1)
+        ],
+    }
+    got = score_item(item("a"), scale, [str(i) for i in indices])["rwg"]
     if expected is None:
         assert got is None
     else:
@@ -578,7 +580,9 @@ def test_score_cycle_does_not_change_its_inputs():
     assert (snap, rows, codes) == before
 
 
-def test_score_many_matches_score_cycle_for_every_answer_shape():
+def test_score_counts_scores_each_cycle_as_if_alone():
+    # Many cycles in one call share the figures of repeated rating patterns;
+    # each must still get exactly what it gets alone.
     snap = snapshot({"s1": [item("a"), item("b", reverse=True)], "s2": [item("c")]})
     team1 = answers({"a": ["1", "2", "na"], "b": ["4", "5", "5"], "c": ["3", None]})
     team2 = answers({"a": ["5", "5"], "b": ["ne", "1"], "c": ["2", "2"]})
@@ -587,20 +591,19 @@ def test_score_many_matches_score_cycle_for_every_answer_shape():
         1: score_cycle(snap, team1, agreed_by_cycle[1]),
         2: score_cycle(snap, team2, agreed_by_cycle[2]),
     }
-    assert score_many(snap, {1: team1, 2: team2}, agreed_by_cycle) == expected
-    rows = [
-        (cycle_id, a["respondent_id"], a["item_id"], a["value"])
-        for cycle_id, team in ((1, team1), (2, team2))
-        for a in team
-    ]
-    assert score_many(snap, group_rows(rows), agreed_by_cycle) == expected
-    triples = {c: [r[1:] for r in rs] for c, rs in group_rows(rows).items()}
-    assert score_many(snap, triples, agreed_by_cycle) == expected
+    counted = {}
+    for cycle_id, team in ((1, team1), (2, team2)):
+        for a in team:
+            key = (cycle_id, a["item_id"], a["value"])
+            counted[key] = counted.get(key, 0) + 1
+    rows = group_rows((*key, n) for key, n in sorted(counted.items(), key=str))
+    got = score_counts(snap, rows, {1: 3, 2: 2}, agreed_by_cycle)
+    assert got == expected
 
 
-def test_score_many_scores_cycles_with_agreed_scores_but_no_answers():
+def test_score_counts_scores_cycles_with_agreed_scores_but_no_answers():
     snap = snapshot({"s": [item("a")]})
-    result = score_many(snap, {}, {7: agreed(dict(a="4"))})
+    result = score_counts(snap, {}, {}, {7: agreed(dict(a="4"))})
     assert result[7]["overall"]["score"] == 4.0
 
 

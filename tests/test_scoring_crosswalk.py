@@ -3,10 +3,10 @@
 import textwrap
 
 import pytest
+from scoring_support import score_cycle
 from test_scoring import agreed, item, snapshot
 
 from peerreview.instruments import InstrumentInvalid, check_version_change, parse_text
-from peerreview.scoring.core import score_cycle
 from peerreview.scoring.crosswalk import compare_versions
 
 

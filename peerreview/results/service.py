@@ -74,12 +74,12 @@ def counted_answers(db, cycle_ids) -> tuple[dict, dict]:
 def cycle_results(
     db, cycle: dict, viewer: anonymity.Viewer = anonymity.OUTSIDE
 ) -> dict:
-    """Return every figure of a cycle, as score_cycle gives it, plus page context.
+    """Return every figure of a cycle, as score_counts gives it, plus page context.
 
     ``cycle`` is ``cycles.service.get_cycle(db, cid)``. Agreed and closed cycles
     are scored from their agreed scores; any earlier state is scored from the
     individual ratings and marked provisional (show it to the cycle lead only).
-    Added to score_cycle's result: ``cycle_id``, ``title``, ``state``,
+    Added to score_counts' result: ``cycle_id``, ``title``, ``state``,
     ``anonymous``, ``previous_cycle`` ({id, title} or None), ``scale`` (the
     points), ``min_group``; each item gains ``position``, ``section_title``,
     ``hidden`` (ratings withheld for anonymity), ``change`` (its entry in
