@@ -19,7 +19,7 @@ GET_ROUTES = {
     "/peer-rounds/999": NOBODY,
     "/peer-rounds/1/change": NOBODY,
     "/peer-rounds/999/change": NOBODY,
-    "/peer-rounds/1/reviews/15/reviewers": NOBODY,
+    "/peer-rounds/1/reviews/21/reviewers": NOBODY,
     # host team member and reviewer: yes; governor, other lead, admin: no
     "/cycles/21/self-vs-peer": row(302, 200, 200, 404, 404, 404),
     "/cycles/2/self-vs-peer": NOBODY,  # a self-evaluation has no such page
@@ -35,7 +35,7 @@ POST_ROUTES = {
     # an empty plan is refused with the error summary
     "/partnerships/2/peer-rounds/new": row(302, 404, 404, 400, 404, 404),
     "/peer-rounds/1/change": NOBODY,
-    "/peer-rounds/1/reviews/15/reviewers": NOBODY,
+    "/peer-rounds/1/reviews/21/reviewers": NOBODY,
 }
 
 
