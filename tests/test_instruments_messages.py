@@ -139,7 +139,7 @@ def test_every_problem_is_reported_in_one_run():
         "mine.yaml:12: -: scale, point 2, label: 'no' was read as false, not as "
         "text: YAML reads unquoted yes, no, on, off, true and false as true or "
         'false; put it in quotes, such as "no"',
-        "mine.yaml:20: prr-01: section 1, item 2, statement: a required key is missing",
+        "mine.yaml:20: prr-01: section 1, item 2: the required key 'statement' is missing",
         "mine.yaml:20: prr-01: section 1, item 2: the id 'prr-01' is used twice",
         "mine.yaml:24: -: scoring, band 2, min: the band starts at 9, above the "
         "highest scale value 3",
@@ -225,3 +225,13 @@ def test_check_prints_only_its_findings_and_starts_fast():
         timeout=60,
     )
     assert imported.stdout.strip().splitlines()[-1:] == ["[]"], imported
+
+
+def test_check_names_files_from_the_current_folder(tmp_path, monkeypatch):
+    (tmp_path / "mine.yaml").write_text("format: 1\nid: x\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(instruments_cli, ["check", str(tmp_path / "mine.yaml")])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "mine.yaml:1: -: the required key 'version' is missing"
+    )

@@ -1,5 +1,6 @@
 """Command line for instruments: `flask instruments check` and `flask instruments lock`."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -13,6 +14,15 @@ SCHEMA_NAME = "instrument.schema.json"
 instruments_cli = click.Group(
     "instruments", help="Check and release the instrument files."
 )
+
+
+def _shown(problem) -> str:
+    """Return a problem's line, its file named from the current folder when inside it."""
+    try:
+        relative = Path(problem.file).resolve().relative_to(Path.cwd())
+    except (ValueError, OSError):
+        return str(problem)
+    return str(replace(problem, file=str(relative)))
 
 
 def _database() -> str | None:
@@ -37,7 +47,7 @@ def check(paths: tuple[Path, ...]) -> None:
 
     problems += upload_conflicts(_database(), instruments)
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(_shown(problem))
     if problems:
         broken = len({problem.file for problem in problems})
         click.echo(

@@ -554,13 +554,16 @@ def _describe(
     detail = detail or {}
     if loc[-1:] == ("[key]",) and isinstance(detail.get("input"), bool):
         loc = loc[:-2]
+    if detail.get("type") == "missing" and loc:
+        # Said of the mapping that should hold the key, where it is reported.
+        path = where(loc[:-1])
+        text = f"the required key {str(loc[-1])!r} is missing"
+        return f"{path}: {text}" if path else text
     path = where(loc)
     kind = detail.get("type")
     given = detail.get("input")
     if kind == "extra_forbidden":
         message = "unknown key"
-    elif kind == "missing":
-        message = "a required key is missing"
     elif kind == "string_pattern_mismatch":
         pattern = str(detail.get("ctx", {}).get("pattern", ""))
         message = _PATTERN_WORDS.get(pattern, message)
