@@ -705,3 +705,27 @@ def m014_peer_compares_self_current_at_close(db):
     for review_id, self_cycle_id in rows:
         if self_cycle_id is not None:
             db["peer_reviews"].update(review_id, {"self_cycle_id": self_cycle_id})
+
+
+@migrations()
+def m018_sign_in_links(db):
+    # Sign in with the school's own Microsoft or Google account (OpenID
+    # Connect): which provider's subject is which person, linked on their
+    # first sign-in by a verified email. A subject is unique per issuer.
+    db["sign_in_links"].create(
+        {
+            "id": int,
+            "user_id": int,
+            "provider": str,  # microsoft | google
+            "issuer": str,
+            "subject": str,
+            "email": str,  # the verified email it was linked by
+            "linked_at": str,
+            "last_used_at": str,
+        },
+        pk="id",
+        not_null={"user_id", "provider", "issuer", "subject", "linked_at"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["sign_in_links"].create_index(["issuer", "subject"], unique=True)
+    db["sign_in_links"].create_index(["user_id", "provider"], unique=True)

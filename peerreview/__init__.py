@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import audit, db, inputs
+from .accounts.oidc import settings_from_env as oidc_settings
 from .extensions import csrf, login_manager
 from .security import set_security_headers
 
@@ -68,6 +69,9 @@ def create_app(test_config=None):
         EVIDENCE_QUOTA_BYTES=int(os.environ.get("PEERREVIEW_EVIDENCE_QUOTA_MB", "500"))
         * 1024
         * 1024,
+        # Sign in with Microsoft or Google (OpenID Connect): name -> issuer,
+        # client id and secret, for each provider whose settings are all set.
+        OIDC_PROVIDERS=oidc_settings(os.environ),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -92,7 +96,7 @@ def create_app(test_config=None):
     app.after_request(set_security_headers)
 
     from . import accounts, catalogue, main, organisations
-    from .accounts import second_factor_views  # noqa: F401 (its routes join auth)
+    from .accounts import oidc_views, second_factor_views  # noqa: F401 (routes join auth)
     from .accounts import views as account_views
     from .cycles import views as cycle_views
     from .demo import demo_cli
@@ -102,6 +106,7 @@ def create_app(test_config=None):
     from .results import views as result_views
 
     app.register_blueprint(main.bp)
+    oidc_views.init_app(app)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(org_views.bp)
     from .organisations import import_views

@@ -28,6 +28,9 @@ from .views import _load_user_or_404, bp
 
 log = logging.getLogger(__name__)
 
+# Set in the session, to the person's id, when they signed in through a
+# provider that vouched for a second factor; cleared by any other sign-in.
+SECOND_FACTOR_AT_PROVIDER = "second_factor_at_provider"
 # Pages a person who must set up a second factor may still open before they have.
 _BEFORE_SET_UP = {"auth.set_up", "auth.security", "auth.logout", "static"}
 
@@ -39,6 +42,10 @@ def require_second_factor():
         return None
     user = current_user
     if not user.is_authenticated or user.second_factor:
+        return None
+    if session.get(SECOND_FACTOR_AT_PROVIDER) == user.id:
+        # Signed in with Microsoft or Google, whose token said a second
+        # factor was used there (oidc_views.py).
         return None
     if not second_factor.required(user):
         return None
@@ -61,6 +68,7 @@ def _start_again(message):
 
 def _finish_sign_in(db, user_id):
     session.pop("challenge", None)
+    session.pop(SECOND_FACTOR_AT_PROVIDER, None)
     nxt = session.pop("next", None)
     login_user(service.load_account(db, user_id))
     log.info("user %s signed in with a second factor", user_id)

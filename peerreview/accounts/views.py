@@ -154,6 +154,7 @@ def _after_password(db, user, ip, *, password_ok=True, slowed=False):
     elif second_factor.required(account):
         purpose = "enrol"
     else:
+        session.pop("second_factor_at_provider", None)
         login_user(account)
         log.info("user %s signed in", user["id"])
         return redirect(nxt or url_for("main.home"))
@@ -174,6 +175,7 @@ def logout():
     if not form.validate_on_submit():
         abort(400)
     service.end_sessions(get_db(), current_user.id)
+    session.pop("second_factor_at_provider", None)
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))

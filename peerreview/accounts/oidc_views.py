@@ -1,0 +1,187 @@
+"""Sign in with Microsoft or Google: the OpenID Connect pages, through Authlib.
+
+Authorization code flow with PKCE (S256); Authlib keeps the state, nonce and
+code verifier in the session, refuses a callback whose state it does not
+hold (a replay, or one this browser never started), and verifies the ID
+token's signature against the provider's published keys (JWKS), its
+issuer, audience, expiry and nonce. oidc.py then decides who it is.
+"""
+
+import logging
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import MismatchingStateError, OAuthError
+from authlib.integrations.flask_client import OAuth
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user
+from joserfc.errors import JoseError
+
+from ..db import get_db
+from . import oidc, second_factor, service
+from .forms import EmptyForm
+from .second_factor_views import SECOND_FACTOR_AT_PROVIDER
+from .views import bp, safe_next
+
+log = logging.getLogger(__name__)
+_EXTENSION = "peerreview_oidc"
+
+
+def init_app(app) -> None:
+    """Register the configured providers with an Authlib client of this app's own."""
+    oauth = OAuth(app)
+    providers = app.config.get("OIDC_PROVIDERS") or {}
+    for name, conf in providers.items():
+        if name not in oidc.PROVIDERS:
+            raise ValueError(f"Unknown sign-in provider {name!r}")
+        oauth.register(
+            name,
+            client_id=conf["client_id"],
+            client_secret=conf["client_secret"],
+            server_metadata_url=conf["issuer"].rstrip("/")
+            + "/.well-known/openid-configuration",
+            client_kwargs={
+                "scope": "openid email profile",
+                "code_challenge_method": "S256",
+            },
+        )
+    app.extensions[_EXTENSION] = oauth
+    app.add_template_global(shown_providers, "sign_in_providers")
+
+
+def shown_providers() -> list[tuple[str, str]]:
+    """The providers configured on this app: (name, label), for the buttons."""
+    providers = current_app.config.get("OIDC_PROVIDERS") or {}
+    return [
+        (name, label) for name, label in oidc.PROVIDERS.items() if name in providers
+    ]
+
+
+def _client(provider: str):
+    conf = (current_app.config.get("OIDC_PROVIDERS") or {}).get(provider)
+    if conf is None:
+        abort(404)
+    return current_app.extensions[_EXTENSION].create_client(provider), conf
+
+
+def _issuer(client, conf) -> str:
+    """The provider's issuer from its discovery document, which must be the configured one."""
+    issuer = client.load_server_metadata().get("issuer") or ""
+    if issuer.rstrip("/") != conf["issuer"].rstrip("/"):
+        raise ValueError(
+            f"the provider says its issuer is {issuer!r}, not {conf['issuer']!r}"
+        )
+    return issuer
+
+
+def _failed(provider, why: str, status=400):
+    log.warning("sign-in with %s failed: %s", provider, why)
+    return (
+        render_template(
+            "auth/oidc_refused.html",
+            reason="failed",
+            label=oidc.PROVIDERS[provider],
+        ),
+        status,
+    )
+
+
+@bp.route("/sign-in/with/<provider>", methods=["POST"])
+def oidc_start(provider):
+    """Send the person to their provider to sign in."""
+    client, conf = _client(provider)
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        _issuer(client, conf)
+        session["oidc_next"] = safe_next(request.form.get("next"))
+        return client.authorize_redirect(
+            url_for("auth.oidc_callback", provider=provider, _external=True)
+        )
+    except (requests.RequestException, ValueError) as e:
+        return _failed(provider, f"discovery: {e}", status=502)
+
+
+@bp.route("/sign-in/with/<provider>/callback")
+def oidc_callback(provider):
+    """Come back from the provider: check the ID token, find the person, sign in."""
+    client, conf = _client(provider)
+    try:
+        issuer = _issuer(client, conf)
+        # Authlib checks `aud` only through `azp` unless told: a token made
+        # for another app that names this one as `azp` would pass. Say both.
+        token = client.authorize_access_token(
+            claims_options={
+                "iss": {"essential": True, "values": [issuer]},
+                "aud": {"essential": True, "values": [conf["client_id"]]},
+                "exp": {"essential": True},
+            }
+        )
+    except MismatchingStateError:
+        return _failed(provider, "state not held by this session (replayed or stale)")
+    except OAuthError as e:
+        return _failed(provider, f"{e.error}: {e.description}")
+    except (AuthlibBaseError, JoseError, requests.RequestException, ValueError) as e:
+        return _failed(provider, f"{type(e).__name__}: {e}")
+    claims = token.get("userinfo")
+    if not claims:
+        return _failed(provider, "no ID token in the token response")
+    db = get_db()
+    try:
+        user_id = oidc.sign_in(db, provider, issuer, dict(claims))
+    except oidc.Refused as refused:
+        log.info(
+            "sign-in with %s refused (%s) for %s",
+            provider,
+            refused.reason,
+            refused.email,
+        )
+        return (
+            render_template(
+                "auth/oidc_refused.html",
+                reason=refused.reason,
+                email=refused.email,
+                label=oidc.PROVIDERS[provider],
+            ),
+            403,
+        )
+    return _after_provider(db, user_id, provider, claims)
+
+
+def _after_provider(db, user_id, provider, claims):
+    """Sign in, or go on to the platform's own second step when the provider did not vouch for one."""
+    account = service.load_account(db, user_id)
+    nxt = session.pop("oidc_next", None)
+    ip = request.remote_addr or "-"
+    vouched = oidc.second_factor_vouched(claims)
+    if vouched or not (account.second_factor or second_factor.required(account)):
+        login_user(account)
+        if vouched:
+            session[SECOND_FACTOR_AT_PROVIDER] = user_id
+        else:
+            session.pop(SECOND_FACTOR_AT_PROVIDER, None)
+        log.info(
+            "user %s signed in with %s%s",
+            user_id,
+            provider,
+            " (second factor at the provider)" if vouched else "",
+        )
+        return redirect(nxt or url_for("main.home"))
+    purpose = "code" if account.second_factor else "enrol"
+    session["challenge"] = second_factor.start_challenge(
+        db, user_id, purpose, password_ok=True, slowed=False, ip=ip
+    )
+    session["next"] = nxt
+    return redirect(
+        url_for("auth.second_step" if purpose == "code" else "auth.set_up_at_sign_in")
+    )
