@@ -42,6 +42,9 @@ GET_ROUTES = {
     "/invite/school/1": row(302, 404, 404, 404, 404, 200),
     "/invite/school/2": row(302, 404, 200, 404, 404, 200),
     "/no-such-page": row(404, 404, 404, 404, 404, 404),
+    # Sign in with Microsoft or Google: no such page where it is not
+    # configured (tests/test_oidc.py signs in where it is).
+    "/sign-in/with/microsoft/callback": row(404, 404, 404, 404, 404, 404),
 }
 POST_ROUTES = {
     "/partnerships/1/schools": ADMIN_ONLY,
@@ -52,6 +55,7 @@ POST_ROUTES = {
     "/admin/accounts/2/second-factor/reset": ADMIN_ONLY,
     # New recovery codes are shown (200) to those with two-step sign-in.
     "/account/security/recovery-codes": row(302, 302, 302, 200, 302, 200),
+    "/sign-in/with/google": row(404, 404, 404, 404, 404, 404),
 }
 
 
@@ -72,6 +76,7 @@ def test_post_routes(demo, client, auth, who):
         want = {url: 302 for url in want} | {
             "/admin/accounts/2/reset": 200,
             "/account/security/recovery-codes": 200,
+            "/sign-in/with/google": 404,
         }
     assert got == want
 
