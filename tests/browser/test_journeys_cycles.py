@@ -206,6 +206,11 @@ def test_keyboard_only_rating(live_server, page, browser):
             rater.keyboard.press("Tab")
         else:
             rater.keyboard.press("Tab")
+        # Then the item's way to add evidence, a link.
+        expect(
+            item.get_by_role("link", name="Add evidence for this item")
+        ).to_be_focused()
+        rater.keyboard.press("Tab")
         # The last item of a section is followed by the section's Save button.
         if "Save this section" in active_text(rater):
             rater.keyboard.press("Tab")
