@@ -87,6 +87,7 @@ PAGES = {
         "/teams/1",
         "/instruments",
         "/instruments/ascl-closing-gaps",
+        "/instruments/ascl-closing-gaps/print",
         "/instruments/upload",
     ],
 }

@@ -54,7 +54,9 @@ actions:
   - items: [ind-01]
     text: Name a mentor for every new member of staff before they start.
 """
-# Three faults: an unknown audience, a malformed item id, an unknown key.
+# Three faults: an unknown audience, a malformed item id, an unknown key;
+# the action naming "ind-01" no longer finds its item, and says so in the
+# same run (four problems).
 BROKEN = (
     GOOD.replace("audience: school_leadership_team", "audience: everyone")
     .replace("      - id: ind-01", "      - id: Ind 01")
@@ -89,12 +91,16 @@ def test_admin_uploads_broken_then_good_file(live_server, page: Page, tmp_path):
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_focused()
     links = summary.get_by_role("link")
-    expect(links).to_have_count(3)
+    expect(links).to_have_count(4)
     for text in links.all_inner_texts():
         assert re.match(r"welcome\.yaml:\d+: ", text), text
     expect(summary).to_contain_text("welcome.yaml:7: -: audience:")
     expect(summary).to_contain_text("Ind 01")
     expect(summary).to_contain_text("welcome.yaml:5: -: colour: unknown key")
+    expect(summary).to_contain_text(
+        "action 1, item listed 1: the action names the item 'ind-01', which does "
+        "not exist"
+    )
     check_page(page, "instruments-3-upload-errors")
     links.first.click()
     expect(page.get_by_label("Instrument file (YAML)")).to_be_focused()
