@@ -90,8 +90,9 @@ def view_data(db, pid):
 
 
 # Wide enough for the widest figure ("−2.0") and the heading "Overall" at
-# 14px; a name's width is estimated at 0.54 of the font size a character.
-_CELL, _ROW, _TOP, _CHAR = 84, 28, 34, 7.6
+# 14px; a name's width is taken as 0.6 of the font size a character (DejaVu
+# Sans, the PDF's font, is the widest the page may be shown in).
+_CELL, _ROW, _TOP, _CHAR = 80, 28, 34, 8.4
 
 
 def heatmap_svg(d: dict, chart_id: str = "heat") -> Markup:
