@@ -10,7 +10,7 @@ import io
 import re
 import unicodedata
 
-from .service import WORDED_SCALES
+from .service import WORDED_SCALES, on_scale
 
 # Werkzeug adds "; charset=utf-8" to a text/* mimetype: name it once only.
 CSV_TYPE = "text/csv"
@@ -38,6 +38,14 @@ def _median(results, item):
     if results.get("scale_kind") in WORDED_SCALES:
         return item["median_label"] or None
     return _num(item["median"])
+
+
+def _value(results, value):
+    """A score: on a letter-grade or yes / no scale the nearest grade or word
+    (as on the page), else the number."""
+    if value is None or results.get("scale_kind") not in WORDED_SCALES:
+        return _num(value)
+    return on_scale(results, value)
 
 
 def filename(results_or_cycle: dict, what: str, ext: str) -> str:
@@ -70,11 +78,11 @@ def summary_rows(results) -> list[list]:
         ["Instrument", f"{results['instrument_title']}, version {results['version']}"],
         ["Figures", _status(results)],
         ["Respondents", results["respondents"]],
-        ["Overall score", _num(overall["score"])],
+        ["Overall score", _value(results, overall["score"])],
         ["Overall band", overall["band"] or ""],
         ["Overall level", overall["level"] or ""],
         ["Previous cycle", previous["title"] if previous else ""],
-        ["Overall previous score", _num(_change(overall).get("previous"))],
+        ["Overall previous score", _value(results, _change(overall).get("previous"))],
         ["Overall change", _num(_change(overall).get("delta"))],
         ["Overall change clear?", _clear(overall)[0]],
         ["Overall change interval low (95%)", _clear(overall)[1]],
@@ -124,12 +132,12 @@ def section_rows(results) -> list[list]:
             [
                 s["id"],
                 s["title"],
-                _num(s["score"]),
+                _value(results, s["score"]),
                 s["band"] or "",
                 s["level"] or "",
                 s["scored_count"],
                 s["item_count"],
-                _num(change.get("previous")),
+                _value(results, change.get("previous")),
                 _num(change.get("delta")),
                 *_clear(s),
                 _status(results),
@@ -187,7 +195,7 @@ def item_rows(results) -> list[list]:
                 item["statement"],
                 answer,
                 _yes(item["reverse"]),
-                _num(item["effective"]),
+                _value(results, item["effective"]),
                 _yes(item["deferred"]),
                 item["n"],
                 *([None] * len(counts) if hidden else counts),
@@ -199,7 +207,7 @@ def item_rows(results) -> list[list]:
                     if hidden
                     else [
                         _median(results, item),
-                        _num(item["mean"]),
+                        _value(results, item["mean"]),
                         _num(item["sd"]),
                         item["range"],
                         _num(item["rwg"]),
@@ -208,7 +216,7 @@ def item_rows(results) -> list[list]:
                 ),
                 _yes(item["priority_reasons"]),
                 ", ".join(item["priority_reasons"]),
-                _num(change.get("previous")),
+                _value(results, change.get("previous")),
                 _num(change.get("delta")),
                 _yes(change.get("new")) if change else "",
                 _yes(hidden),

@@ -226,6 +226,25 @@ def value_label(points, scale: dict, value) -> str:
     return f"{value:g}"
 
 
+def on_scale(results: dict, value) -> str:
+    """Return a score of a cycle's results as its scale is read; "—" if none.
+
+    On a letter-grade or yes / no scale a score (a mean) is shown as the
+    nearest grade or word, a half rounded up ("B+" for 5.5), which agrees
+    with bands that start at halves; elsewhere the number to one decimal
+    place ("3.5").
+    """
+    if value is None:
+        return "—"
+    if results.get("scale_kind") not in WORDED_SCALES:
+        return f"{value:.1f}"
+    nearest = min(
+        results["scale"],
+        key=lambda p: (abs(float(p["value"]) - value), -float(p["value"])),
+    )
+    return nearest["label"]
+
+
 def strand_name(item_id: str) -> str:
     """Return a strand's name from its id: 'joint-practice-development' -> 'Joint ...'."""
     return item_id.replace("-", " ").replace("_", " ").capitalize()

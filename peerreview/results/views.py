@@ -12,6 +12,10 @@ from ..plans import service as plans
 from . import export, service
 
 bp = Blueprint("results", __name__)
+bp.add_app_template_global(service.on_scale, "on_scale")
+bp.add_app_template_global(
+    lambda r: r.get("scale_kind") in service.WORDED_SCALES, "worded"
+)
 
 _FORMATS = {
     "csv": (export.CSV_TYPE, export.results_csv, export.ratings_csv),
