@@ -166,6 +166,10 @@ def test_an_invited_person_links_on_first_sign_in_and_signs_in_again(browser, db
         "SELECT password_hash FROM users WHERE id = ?", [sam]
     ).fetchone() == (None,)
 
+    security = browser.get("/account/security").get_data(as_text=True)
+    assert f"Microsoft account {email}, linked on" in security
+    assert "You have no password" in security
+
     # Later: the link is by subject, so a changed email still signs in.
     browser.post("/sign-out", data={"csrf_token": csrf_token(browser, "/")})
     assert not signed_in_as(browser)
@@ -184,6 +188,11 @@ def test_an_existing_account_links_by_its_verified_email(browser, db):
     assert db.execute("SELECT user_id, provider FROM sign_in_links").fetchall() == [
         (user_id(db, HEAD), "google")
     ]
+    browser.post("/sign-out", data={"csrf_token": csrf_token(browser, "/")})
+    set_claims("ms-admin", email=ADMIN, email_verified=True, amr=["mfa"])
+    sign_in(browser, "ms-admin")
+    page = browser.get(f"/admin/accounts/{user_id(db, HEAD)}").get_data(as_text=True)
+    assert f"Google ({HEAD}), linked" in page
 
 
 def test_an_unverified_email_is_refused(browser, db):

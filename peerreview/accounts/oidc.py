@@ -153,6 +153,10 @@ def sign_in(db, provider: str, issuer: str, claims: dict) -> int:
     if email is None:
         raise Refused("unverified", claims.get("email"))
     with immediate(db):
+        link = find_link(db, issuer, subject)
+        if link:
+            # Linked meanwhile, by the same person signing in in another tab.
+            return link["user_id"]
         user = service.find_user(db, email)
         if user:
             if not user["active"]:

@@ -22,7 +22,7 @@ from ..security import (
     code_failures,
     record_attempt,
 )
-from . import second_factor, service
+from . import oidc, second_factor, service
 from .forms import CodeForm, EmptyForm, RecoveryCodeForm
 from .views import _load_user_or_404, bp
 
@@ -196,12 +196,15 @@ def set_up_at_sign_in():
 @bp.route("/account/security")
 @login_required
 def security():
-    """Show a person's two-step sign-in and recovery codes."""
+    """Show a person's two-step sign-in, recovery codes and linked accounts."""
     db = get_db()
     return render_template(
         "auth/security.html",
         status=second_factor.status(db, current_user.id),
         required=second_factor.required(current_user),
+        links=oidc.links_of(db, current_user.id),
+        providers=oidc.PROVIDERS,
+        has_password=service.has_password(db, current_user.id),
         form=EmptyForm(),
     )
 

@@ -120,6 +120,14 @@ def find_user(db, email: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def has_password(db, user_id: int) -> bool:
+    """Whether a person has a password (one who joined by Microsoft or Google may not)."""
+    row = db.execute(
+        "SELECT password_hash IS NOT NULL FROM users WHERE id = ?", [user_id]
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def create_user(
     db, email: str, name: str, password: str | None, *, is_admin=False, actor_id=None
 ) -> int:

@@ -23,7 +23,7 @@ from ..db import get_db
 from ..extensions import login_manager
 from ..organisations import service as orgs
 from ..security import check_password, record_attempt
-from . import mail, second_factor, service
+from . import mail, oidc, second_factor, service
 from .forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -306,6 +306,8 @@ def user(uid):
         roles=service.roles_of(db, uid),
         role_names=service.ROLES,
         two_step=second_factor.status(db, uid),
+        links=oidc.links_of(db, uid),
+        providers=oidc.PROVIDERS,
         form=EmptyForm(),
     )
 
