@@ -311,6 +311,19 @@ def can_check_evidence(user, cycle: dict) -> bool:
     )
 
 
+def can_see_evidence_checks(user, cycle: dict) -> bool:
+    """See how reviewers marked the shown evidence (counts, never who).
+
+    Its reviewers at any time; the host's team once the reviewers have
+    agreed their scores, as with the scores themselves.
+    """
+    if cycle["kind"] != "peer":
+        return False
+    if is_respondent(user, cycle) or user.id == cycle["lead_id"]:
+        return True
+    return cycle["state"] in ("agreed", "closed") and on_team(user, cycle["team_id"])
+
+
 # Instruments -----------------------------------------------------------------
 
 

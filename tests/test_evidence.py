@@ -69,6 +69,22 @@ def evidence_ids(db, cid):
     ]
 
 
+# The demo keeps a small PDF and a CSV on cycle 2: one chunk each.
+DEMO_CHUNKS = 2
+
+
+def all_chunks(db) -> int:
+    return db.execute("SELECT count(*) FROM evidence_chunks").fetchone()[0]
+
+
+def chunks_of(db, eid) -> int:
+    return db.execute(
+        "SELECT count(*) FROM evidence_chunks WHERE blob = "
+        "(SELECT blob FROM evidence WHERE id = ?)",
+        [eid],
+    ).fetchone()[0]
+
+
 def test_note_and_link_shown_with_their_items(demo_full, client, auth):
     auth.login(DEPUTY)
     got = auth.post(
@@ -92,7 +108,8 @@ def test_note_and_link_shown_with_their_items(demo_full, client, auth):
     assert got.headers["Location"].endswith("/cycles/9/rate#item-ascl-03")
     rows = demo_full.execute(
         "SELECT e.kind, e.title, group_concat(i.item_id) FROM evidence e "
-        "JOIN evidence_items i ON i.evidence_id = e.id GROUP BY e.id ORDER BY e.id"
+        "JOIN evidence_items i ON i.evidence_id = e.id WHERE e.cycle_id = 9 "
+        "GROUP BY e.id ORDER BY e.id"
     ).fetchall()
     assert rows == [
         ("note", "Book look", "ascl-01,ascl-02"),
@@ -157,8 +174,7 @@ def test_upload_and_download_as_attachment(
     got = upload(client, 9, data, name, items=("ascl-01", "ascl-04"))
     assert got.status_code == 302, got.get_data(as_text=True)
     [eid] = evidence_ids(demo_full, 9)
-    chunks = demo_full.execute("SELECT count(*) FROM evidence_chunks").fetchone()[0]
-    assert chunks == 1
+    assert chunks_of(demo_full, eid) == 1
     down = client.get(f"/cycles/9/evidence/{eid}/download")
     assert down.status_code == 200
     assert down.data == data
@@ -174,7 +190,9 @@ def test_a_large_file_is_kept_in_chunks(demo_full, client, auth):
     assert upload(client, 9, data, "big.pdf").status_code == 302
     [eid] = evidence_ids(demo_full, 9)
     sizes = demo_full.execute(
-        "SELECT length(data) FROM evidence_chunks ORDER BY seq"
+        "SELECT length(data) FROM evidence_chunks WHERE blob = "
+        "(SELECT blob FROM evidence WHERE id = ?) ORDER BY seq",
+        [eid],
     ).fetchall()
     assert len(sizes) == 12 and sizes[0][0] == service.CHUNK_BYTES
     down = client.get(f"/cycles/9/evidence/{eid}/download")
@@ -203,7 +221,7 @@ def test_refused_types(demo_full, client, auth, data, name, message):
     assert got.status_code == 400
     assert message in got.get_data(as_text=True)
     assert evidence_ids(demo_full, 9) == []
-    assert demo_full.execute("SELECT count(*) FROM evidence_chunks").fetchone()[0] == 0
+    assert all_chunks(demo_full) == DEMO_CHUNKS
 
 
 def test_oversize_files_are_refused(demo_full, client, auth):
@@ -226,7 +244,7 @@ def test_the_school_quota(app, demo_full, client, auth):
     assert got.status_code == 400
     assert "evidence space is full" in got.get_data(as_text=True)
     assert len(evidence_ids(demo_full, 9)) == 1
-    assert demo_full.execute("SELECT count(*) FROM evidence_chunks").fetchone()[0] == 1
+    assert all_chunks(demo_full) == DEMO_CHUNKS + 1
 
 
 def test_the_form_needs_csrf(demo_full, client, auth):
@@ -302,8 +320,10 @@ def test_remove_deletes_the_bytes(demo_full, client, auth):
     [eid] = evidence_ids(demo_full, 9)
     got = auth.post(f"/cycles/9/evidence/{eid}/remove", page="/cycles/9/evidence")
     assert got.status_code == 302
-    assert demo_full.execute("SELECT count(*) FROM evidence").fetchone()[0] == 0
-    assert demo_full.execute("SELECT count(*) FROM evidence_chunks").fetchone()[0] == 0
+    assert demo_full.execute(
+        "SELECT count(*) FROM evidence WHERE id = ?", [eid]
+    ).fetchone() == (0,)
+    assert all_chunks(demo_full) == DEMO_CHUNKS
 
 
 def test_the_pdf_renderer_never_fetches_evidence(demo_full, app, client, auth):
@@ -314,7 +334,7 @@ def test_the_pdf_renderer_never_fetches_evidence(demo_full, app, client, auth):
     assert (
         upload(client, 2, PNG, "chart.png", title="Attendance chart").status_code == 302
     )
-    [eid] = evidence_ids(demo_full, 2)
+    eid = evidence_ids(demo_full, 2)[-1]
     cycle = cycles.get_cycle(demo_full, 2)
     with app.test_request_context():
         html = build_html(demo_full, cycle, "team")

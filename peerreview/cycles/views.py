@@ -23,6 +23,7 @@ from ..formtools import options
 from ..inputs import whole_number
 from ..loaders import load_cycle, load_team
 from ..organisations import service as orgs
+from ..peer import service as peer
 from . import moderation, service
 from .forms import AgreeForm, OpenCycleForm, StateForm, answer_choices, section_form
 
@@ -93,8 +94,11 @@ def show(cid):
         form=StateForm(),
         rate_url=url_for("cycles.rate", cid=cid, _external=True),
         closes=service.closes_label(cycle["closes_on"]),
-        evidence_url=url_for("evidence.index", cid=cid)
-        if cycle["kind"] == "self" and perm.can_view_evidence(current_user, cycle)
+        evidence_url=url_for(
+            "evidence.index" if cycle["kind"] == "self" else "evidence.peer_page",
+            cid=cid,
+        )
+        if perm.can_view_evidence(current_user, cycle)
         else None,
     )
 
@@ -131,13 +135,8 @@ def _rating_context(db, cycle, answers, forms=None, errors=None):
         form = forms.get(section["id"]) or section_form(snap, section, answers)
         sections.append({"section": section, "form": form})
     answered = sum(1 for a in answers.values() if a.get("value"))
-    shows_evidence = (
-        perm.can_view_evidence(current_user, cycle) and cycle["kind"] == "self"
-    )
     return dict(
-        evidence=evidence.by_item(evidence.for_cycle(db, cycle))
-        if shows_evidence
-        else None,
+        evidence=_evidence_by_item(db, cycle),
         can_add_evidence=perm.can_add_evidence(current_user, cycle),
         cycle=cycle,
         sections=sections,
@@ -149,6 +148,21 @@ def _rating_context(db, cycle, answers, forms=None, errors=None):
         submitted=_submitted_at(db, cycle, current_user.id),
         errors=errors or [],
         editable=cycle["state"] == "open",
+    )
+
+
+def _evidence_by_item(db, cycle):
+    """The evidence to show under each item: the school's own, or what the
+    host shows its reviewers; None when the viewer may see none."""
+    if not perm.can_view_evidence(current_user, cycle):
+        return None
+    if cycle["kind"] == "self":
+        return evidence.by_item(evidence.for_cycle(db, cycle))
+    review = peer.review_of_cycle(db, cycle["id"])
+    if review is None:
+        return None
+    return evidence.by_item(
+        evidence.shown_to_reviewers(db, cycle, review["self_cycle_id"])
     )
 
 
@@ -296,8 +310,18 @@ def moderate(cid):
     cycle = load_cycle(db, cid, perm.can_view_moderation)
     leading = perm.can_lead_cycle(current_user, cycle)
     choices = answer_choices(cycle["snapshot"].scale)
+    linked = None
+    if cycle["kind"] == "self" and perm.can_view_evidence(current_user, cycle):
+        linked = evidence.by_item(evidence.for_cycle(db, cycle))
     return render_template(
         "cycles/moderate.html",
+        evidence=linked,
+        unsupported=evidence.unsupported(
+            cycle["snapshot"], service.agreed_scores(db, cid), linked or {}
+        )
+        if linked is not None
+        else set(),
+        can_add_evidence=perm.can_add_evidence(current_user, cycle),
         cycle=cycle,
         items=moderation.moderation_items(
             db, cycle, anonymity.viewer_of(current_user, cycle)

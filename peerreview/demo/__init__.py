@@ -1,4 +1,4 @@
-"""Demo data: organisations and people, cycles, a peer review round and action plans.
+"""Demo data: organisations and people, cycles, evidence, peer review rounds and action plans.
 
 `flask demo load` and the tests use `load` (everything) and `load_organisations`
 (the organisations and people only).
@@ -16,7 +16,7 @@ from ..accounts import service as accounts
 from ..catalogue import library as app_library
 from ..db import ROOT, connect
 from ..instruments import Library
-from . import cycles, peer, plans
+from . import cycles, evidence, peer, plans
 from .organisations import DEMO_PASSWORD, load_organisations
 
 __all__ = ["DEMO_PASSWORD", "demo_cli", "is_empty", "load", "load_organisations"]
@@ -35,6 +35,7 @@ def load(db, library=None) -> dict[str, list[str]]:
     codes = load_organisations(db)
     library = library or Library(ROOT / "instruments")
     cycles.load(db, library)
+    evidence.load(db)
     peer.load(db, library)
     plans.load(db)
     return codes

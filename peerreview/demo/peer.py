@@ -10,6 +10,7 @@ import random
 
 from ..cycles import service as cycles
 from ..peer import service
+from . import evidence
 
 TRUST = "Northfield Learning Trust"
 # How far a school's own agreed scores sit above the reviewers' (by URN), in
@@ -120,6 +121,7 @@ def _complete(db, review, offset, rng, dates):
                 base_revision=0,
             )
         cycles.submit(db, cycle, uid)
+    evidence.verify(db, cycle, review["self_cycle_id"])
     lead = cycle["lead_id"]
     cycles.transition(db, cycle, "moderation", actor_id=lead)
     for item_id in snap.item_ids:

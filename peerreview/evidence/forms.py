@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectMultipleField, StringField, TextAreaField
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..formtools import options
@@ -58,3 +58,31 @@ def evidence_form(kind: str, snapshot, chosen=None):
     if chosen and not form.is_submitted():
         form.items.data = [i for i in chosen if i in snapshot.items]
     return form
+
+
+class ShareForm(FlaskForm):
+    """Which of the school's evidence the reviewers see."""
+
+    shown = SelectMultipleField(
+        "Evidence the reviewers see", coerce=int, validate_choice=False
+    )
+
+
+def checks_form(pieces, current: dict):
+    """One reviewer's marks: a choice per shown piece, named e<id>."""
+
+    class ChecksForm(FlaskForm):
+        pass
+
+    for piece in pieces:
+        setattr(
+            ChecksForm,
+            f"e{piece['id']}",
+            RadioField(
+                piece["title"],
+                choices=options(service.VERDICTS.items()),
+                validate_choice=False,
+                default=current.get(piece["id"]),
+            ),
+        )
+    return ChecksForm()

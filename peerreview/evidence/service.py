@@ -539,3 +539,193 @@ def coverage(snapshot, linked: dict, confirmed: set | None = None) -> list[dict]
             }
         )
     return out
+
+
+def confirmed_items(db, self_cycle_id: int) -> set[str]:
+    """Items of a self-evaluation resting on evidence a peer confirmed.
+
+    A piece is confirmed in a peer review when a reviewer marked it "seen
+    and supports the judgement" and no reviewer of that review marked it
+    "does not support it".
+    """
+    rows = db.execute(
+        """
+        SELECT DISTINCT ei.item_id
+        FROM peer_reviews r
+        JOIN peer_evidence p ON p.cycle_id = r.cycle_id
+        JOIN evidence_items ei ON ei.evidence_id = p.evidence_id
+          AND ei.cycle_id = r.self_cycle_id
+        WHERE r.self_cycle_id = ?
+          AND EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
+            AND k.evidence_id = p.evidence_id AND k.verdict = 'supports')
+          AND NOT EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
+            AND k.evidence_id = p.evidence_id AND k.verdict = 'not_supports')
+        """,
+        [self_cycle_id],
+    )
+    return {r[0] for r in rows}
+
+
+def summary(db, cycle: dict, agreed: dict | None = None) -> dict:
+    """What readers see of a self-evaluation's evidence, without the files.
+
+    ``linked``: item id -> number of pieces; ``unsupported``: items agreed in
+    the top two points with none linked; ``coverage``: per section.
+    """
+    linked: dict[str, int] = {}
+    for item_id, n in db.execute(
+        "SELECT item_id, count(*) FROM evidence_items WHERE cycle_id = ? GROUP BY item_id",
+        [cycle["id"]],
+    ):
+        linked[item_id] = n
+    snap = cycle["snapshot"]
+    confirmed = confirmed_items(db, cycle["id"]) if cycle["kind"] == "self" else set()
+    return {
+        "linked": linked,
+        "unsupported": unsupported(snap, agreed or {}, linked),
+        "coverage": coverage(snap, linked, confirmed),
+        "confirmed": confirmed,
+    }
+
+
+# Peer verification -------------------------------------------------------------
+
+VERDICTS = {
+    "supports": "Seen, and it supports the judgement",
+    "not_supports": "Seen, and it does not support the judgement",
+    "not_seen": "Not seen",
+}
+
+
+def shown_to_reviewers(db, peer_cycle: dict, self_cycle_id: int) -> list[dict]:
+    """The host's evidence its reviewers see, each with the self-evaluation's item ids."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS}, group_concat(ei.item_id, ' ') AS item_list "
+        f"FROM peer_evidence p JOIN evidence e ON e.id = p.evidence_id {_JOINS} "
+        "LEFT JOIN evidence_items ei ON ei.evidence_id = e.id AND ei.cycle_id = ? "
+        "WHERE p.cycle_id = ? GROUP BY e.id ORDER BY e.added_at, e.id",
+        [self_cycle_id, peer_cycle["id"]],
+    )
+    names = [d[0] for d in rows.description]
+    out = []
+    for values in rows.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["item_ids"] = (row.pop("item_list") or "").split()
+        out.append(_shape(peer_cycle, row))
+    return out
+
+
+def share(
+    db, peer_cycle: dict, self_cycle: dict, evidence_ids, *, actor_id: int
+) -> int:
+    """Set which of the self-evaluation's evidence the reviewers see; return how many."""
+    if peer_cycle["state"] == "closed":
+        raise EvidenceError(
+            "The review is closed: what reviewers see no longer changes."
+        )
+    allowed = {p["id"] for p in for_cycle(db, self_cycle)}
+    chosen = sorted({int(e) for e in evidence_ids or ()} & allowed)
+    stamp = now()
+    with immediate(db):
+        current = {
+            r[0]
+            for r in db.execute(
+                "SELECT evidence_id FROM peer_evidence WHERE cycle_id = ?",
+                [peer_cycle["id"]],
+            )
+        }
+        for eid in current - set(chosen):
+            db.execute(
+                "DELETE FROM evidence_checks WHERE cycle_id = ? AND evidence_id = ?",
+                [peer_cycle["id"], eid],
+            )
+            db.execute(
+                "DELETE FROM peer_evidence WHERE cycle_id = ? AND evidence_id = ?",
+                [peer_cycle["id"], eid],
+            )
+        db["peer_evidence"].insert_all(
+            (
+                {
+                    "cycle_id": peer_cycle["id"],
+                    "evidence_id": eid,
+                    "shown_by": actor_id,
+                    "shown_at": stamp,
+                }
+                for eid in chosen
+                if eid not in current
+            ),
+        )
+        audit.record(
+            db, actor_id, "evidence.share", "cycle", peer_cycle["id"], evidence=chosen
+        )
+    return len(chosen)
+
+
+def record_checks(db, peer_cycle: dict, reviewer_id: int, verdicts: dict) -> int:
+    """Record one reviewer's marks on the shown evidence; return how many."""
+    if peer_cycle["state"] not in ("open", "moderation"):
+        raise EvidenceError(
+            "Evidence is marked while the review is open or in moderation."
+        )
+    shown = {
+        r[0]
+        for r in db.execute(
+            "SELECT evidence_id FROM peer_evidence WHERE cycle_id = ?",
+            [peer_cycle["id"]],
+        )
+    }
+    rows = [
+        {
+            "cycle_id": peer_cycle["id"],
+            "evidence_id": int(eid),
+            "reviewer_id": reviewer_id,
+            "verdict": verdict,
+            "checked_at": now(),
+        }
+        for eid, verdict in verdicts.items()
+        if verdict in VERDICTS and int(eid) in shown
+    ]
+    with immediate(db):
+        db["evidence_checks"].upsert_all(
+            rows, pk=("cycle_id", "evidence_id", "reviewer_id")
+        )
+    return len(rows)
+
+
+def my_checks(db, peer_cycle: dict, reviewer_id: int) -> dict[int, str]:
+    """One reviewer's marks, evidence id -> verdict."""
+    return dict(
+        db.execute(
+            "SELECT evidence_id, verdict FROM evidence_checks WHERE cycle_id = ? AND reviewer_id = ?",
+            [peer_cycle["id"], reviewer_id],
+        ).fetchall()
+    )
+
+
+def check_counts(db, peer_cycle: dict) -> dict[int, dict[str, int]]:
+    """Per shown piece, how many reviewers chose each verdict (never who)."""
+    out: dict[int, dict[str, int]] = {}
+    for eid, verdict, n in db.execute(
+        "SELECT evidence_id, verdict, count(*) FROM evidence_checks WHERE cycle_id = ? "
+        "GROUP BY evidence_id, verdict",
+        [peer_cycle["id"]],
+    ):
+        out.setdefault(eid, dict.fromkeys(VERDICTS, 0))[verdict] = n
+    return out
+
+
+def peer_coverage(db, peer_cycle: dict, self_cycle: dict) -> list[dict]:
+    """Per section of the self-evaluation: items on evidence, and on evidence this review confirmed."""
+    linked: dict[str, int] = {}
+    for item_id, n in db.execute(
+        "SELECT item_id, count(*) FROM evidence_items WHERE cycle_id = ? GROUP BY item_id",
+        [self_cycle["id"]],
+    ):
+        linked[item_id] = n
+    confirmed = set()
+    counts = check_counts(db, peer_cycle)
+    for piece in shown_to_reviewers(db, peer_cycle, self_cycle["id"]):
+        c = counts.get(piece["id"])
+        if c and c["supports"] and not c["not_supports"]:
+            confirmed.update(piece["item_ids"])
+    return coverage(self_cycle["snapshot"], linked, confirmed)

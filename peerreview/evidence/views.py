@@ -18,11 +18,14 @@ from flask_login import current_user, login_required
 from werkzeug.utils import secure_filename
 
 from .. import permissions as perm
+from ..cycles import service as cycles
 from ..db import get_db
+from ..formtools import options
 from ..inputs import upload_limit
 from ..loaders import load_cycle
+from ..peer import service as peer
 from . import service
-from .forms import evidence_form
+from .forms import ShareForm, checks_form, evidence_form
 
 bp = Blueprint("evidence", __name__)
 log = logging.getLogger(__name__)
@@ -153,3 +156,92 @@ def remove(cid, eid):
     service.remove(db, cycle, eid, actor_id=current_user.id)
     flash(f"Evidence removed: “{piece['title']}”.", "success")
     return redirect(url_for("evidence.index", cid=cid))
+
+
+def _review(db, cycle):
+    review = peer.review_of_cycle(db, cycle["id"]) if cycle["kind"] == "peer" else None
+    if review is None:
+        abort(404)
+    return review
+
+
+@bp.route("/cycles/<int:cid>/evidence/peer", methods=["GET", "POST"])
+@login_required
+def peer_page(cid):
+    """A peer review's evidence: what the host shows, and each reviewer's marks."""
+    db = get_db()
+    cycle = load_cycle(db, cid, perm.can_view_evidence)
+    review = _review(db, cycle)
+    pieces = service.shown_to_reviewers(db, cycle, review["self_cycle_id"])
+    checking = perm.can_check_evidence(current_user, cycle)
+    form = (
+        checks_form(pieces, service.my_checks(db, cycle, current_user.id))
+        if checking
+        else None
+    )
+    if request.method == "POST":
+        perm.require(checking, hide=True)
+        if form.validate_on_submit():
+            verdicts = {p["id"]: form[f"e{p['id']}"].data for p in pieces}
+            try:
+                n = service.record_checks(db, cycle, current_user.id, verdicts)
+            except service.EvidenceError as e:
+                flash(str(e))
+            else:
+                flash(
+                    f"Your marks on {n} piece{'s' if n != 1 else ''} of evidence are saved.",
+                    "success",
+                )
+            return redirect(url_for("evidence.peer_page", cid=cid))
+    return render_template(
+        "evidence/peer.html",
+        cycle=cycle,
+        review=review,
+        pieces=pieces,
+        form=form,
+        verdicts=service.VERDICTS,
+        counts=service.check_counts(db, cycle)
+        if perm.can_see_evidence_checks(current_user, cycle)
+        else None,
+        can_share=perm.can_show_evidence(current_user, cycle)
+        and cycle["state"] != "closed",
+    )
+
+
+@bp.route("/cycles/<int:cid>/evidence/share", methods=["GET", "POST"])
+@login_required
+def share(cid):
+    """The host chooses which of its evidence the reviewers see."""
+    db = get_db()
+    cycle = load_cycle(db, cid, perm.can_show_evidence)
+    review = _review(db, cycle)
+    self_cycle = cycles.get_cycle(db, review["self_cycle_id"])
+    pieces = service.for_cycle(db, self_cycle)
+    current = [p["id"] for p in service.shown_to_reviewers(db, cycle, self_cycle["id"])]
+    form = ShareForm()
+    form.shown.choices = options(
+        (p["id"], f"{p['title']} ({p['kind_label']})") for p in pieces
+    )
+    if request.method == "GET":
+        form.shown.data = current
+    if form.validate_on_submit():
+        try:
+            n = service.share(
+                db, cycle, self_cycle, form.shown.data, actor_id=current_user.id
+            )
+        except service.EvidenceError as e:
+            flash(str(e))
+        else:
+            flash(
+                f"The reviewers see {n} piece{'s' if n != 1 else ''} of evidence.",
+                "success",
+            )
+            return redirect(url_for("evidence.peer_page", cid=cid))
+    return render_template(
+        "evidence/share.html",
+        cycle=cycle,
+        review=review,
+        form=form,
+        pieces=pieces,
+        self_cycle=self_cycle,
+    )

@@ -10,6 +10,7 @@ from .. import catalogue
 from .. import permissions as perm
 from ..cycles import service as cycles
 from ..db import get_db
+from ..evidence import service as evidence
 from ..loaders import load_cycle, load_partnership
 from . import service
 from .forms import (
@@ -235,9 +236,11 @@ def self_vs_peer(cid):
     if review is None:
         abort(404)
     comparison = None
+    coverage = None
     history = []
     if service.is_visible(cycle):
         comparison = service.self_vs_peer(db, cycle, review)
+        coverage = evidence.peer_coverage(db, cycle, comparison["self_cycle"])
         history = service.calibration_history(
             db, review["school_id"], review["instrument_id"], review["partnership_id"]
         )
@@ -246,6 +249,10 @@ def self_vs_peer(cid):
         cycle=cycle,
         review=review,
         comparison=comparison,
+        coverage=coverage,
+        evidence_url=url_for("evidence.peer_page", cid=cid)
+        if perm.can_view_evidence(current_user, cycle)
+        else None,
         history=history,
         labels=cycles.STATE_LABELS,
     )

@@ -1,12 +1,14 @@
 """Pages and downloads of a cycle's results."""
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import anonymity
 from .. import permissions as perm
 from ..cycles import moderation
+from ..cycles import service as cycles
 from ..db import get_db
+from ..evidence import service as evidence
 from ..loaders import load_cycle, load_team
 from ..plans import service as plans
 from . import export, service
@@ -60,6 +62,12 @@ def show(cid):
         r=results,
         can_export_ratings=perm.can_export_ratings(current_user, cycle),
         can_see_moderation=perm.can_view_moderation(current_user, cycle),
+        evidence=evidence.summary(db, cycle, cycles.agreed_scores(db, cid))
+        if cycle["kind"] == "self" and not results["provisional"]
+        else None,
+        evidence_url=url_for("evidence.index", cid=cid)
+        if perm.can_view_evidence(current_user, cycle)
+        else None,
         # Last cycle's actions beside the change they addressed.
         carry={
             "carried": plans.actions_for_results(db, cycle, results),
