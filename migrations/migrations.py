@@ -729,3 +729,44 @@ def m018_sign_in_links(db):
     )
     db["sign_in_links"].create_index(["issuer", "subject"], unique=True)
     db["sign_in_links"].create_index(["user_id", "provider"], unique=True)
+
+
+@migrations()
+def m017_peer_findings(db):
+    # The reviewers' findings per section of a peer review, in the form
+    # partner schools use: "What went well" and "Even better if".
+    db["peer_findings"].create(
+        {
+            "cycle_id": int,
+            "section_id": str,
+            "went_well": str,
+            "even_better_if": str,
+            "updated_by": int,
+            "updated_at": str,
+        },
+        pk=("cycle_id", "section_id"),
+        defaults={"went_well": "", "even_better_if": ""},
+        foreign_keys=[("cycle_id", "cycles", "id"), ("updated_by", "users", "id")],
+    )
+    # An area of excellence the host nominates (a section of the instrument)
+    # and the reviewers confirm or not.
+    db["excellence_nominations"].create(
+        {
+            "cycle_id": int,
+            "section_id": str,
+            "case": str,
+            "nominated_by": int,
+            "nominated_at": str,
+            "verdict": str,  # NULL until decided | confirmed | not_confirmed
+            "reason": str,
+            "decided_by": int,
+            "decided_at": str,
+        },
+        pk=("cycle_id", "section_id"),
+        defaults={"case": "", "reason": ""},
+        foreign_keys=[
+            ("cycle_id", "cycles", "id"),
+            ("nominated_by", "users", "id"),
+            ("decided_by", "users", "id"),
+        ],
+    )

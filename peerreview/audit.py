@@ -66,6 +66,12 @@ _STATE_WORDS = {
     "agreed": "marked the cycle agreed",
     "closed": "closed the cycle",
 }
+_OTHER_WORDS = {
+    "evidence.share": "chose the evidence the reviewers see",
+    "peer.findings": "saved the reviewers' findings",
+    "peer.nominate": "nominated an area of excellence",
+    "peer.excellence": "decided on a nominated area of excellence",
+}
 _STATE_NAMES = {
     "draft": "draft",
     "open": "open for ratings",
@@ -120,4 +126,6 @@ def describe(entry: dict, snapshot=None) -> str:
         return f"deferred {item_text(detail.get('item'))}"
     if action == "plan.create":
         return "drafted the action plan"
+    if action in _OTHER_WORDS:
+        return _OTHER_WORDS[action]
     return action.replace(".", " ").replace("_", " ")

@@ -324,6 +324,43 @@ def can_see_evidence_checks(user, cycle: dict) -> bool:
     return cycle["state"] in ("agreed", "closed") and on_team(user, cycle["team_id"])
 
 
+# Peer findings and areas of excellence -------------------------------------
+
+
+def reviews(user, cycle: dict) -> bool:
+    """One of a peer cycle's reviewers (or its lead reviewer)."""
+    return cycle["kind"] == "peer" and (
+        is_respondent(user, cycle) or user.id == cycle["lead_id"]
+    )
+
+
+def can_view_findings(user, cycle: dict) -> bool:
+    """Read a peer review's findings: its reviewers; the host and partnership
+    leads once the reviewers have agreed their scores."""
+    if reviews(user, cycle):
+        return True
+    return cycle["state"] in ("agreed", "closed") and can_view_self_vs_peer(user, cycle)
+
+
+def can_write_findings(user, cycle: dict) -> bool:
+    """Write findings and decide nominations: the reviewers, while the review runs."""
+    return reviews(user, cycle) and cycle["state"] in ("open", "moderation")
+
+
+def can_open_findings(user, cycle: dict) -> bool:
+    """Reach a peer review's findings page: to read, write or nominate."""
+    return can_view_findings(user, cycle) or can_nominate_excellence(user, cycle)
+
+
+def can_nominate_excellence(user, cycle: dict) -> bool:
+    """Nominate an area of excellence: the host's team leads, before agreement."""
+    return (
+        cycle["kind"] == "peer"
+        and leads_team(user, cycle["team_id"])
+        and cycle["state"] in ("draft", "open", "moderation")
+    )
+
+
 # Instruments -----------------------------------------------------------------
 
 

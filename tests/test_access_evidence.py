@@ -23,12 +23,18 @@ GET_ROUTES = {
     "/cycles/9/evidence/peer": NOBODY,  # not a peer review
     "/cycles/21/evidence/share": NOBODY,  # the host's team lead only
     "/cycles/21/evidence": NOBODY,  # a self-evaluation's page
+    # Findings: the reviewers, and the host's team once agreed.
+    "/cycles/21/findings": row(302, 200, 200, 404, 404, 404),
+    "/cycles/9/findings": NOBODY,  # not a peer review
 }
 POST_ROUTES = {
     "/cycles/9/evidence/999/remove": NOBODY,
     "/cycles/10/evidence/new/note": NOBODY,
     "/cycles/21/evidence/peer": NOBODY,  # agreed: marks no longer change
     "/cycles/21/evidence/share": NOBODY,
+    "/cycles/21/findings": NOBODY,  # agreed: findings no longer change
+    "/cycles/21/excellence": NOBODY,
+    "/cycles/21/excellence/high-expectations": NOBODY,
 }
 
 

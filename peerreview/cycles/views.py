@@ -100,6 +100,14 @@ def show(cid):
         )
         if perm.can_view_evidence(current_user, cycle)
         else None,
+        # A reviewer sees the peer cycle's results only as its lead.
+        results_url=url_for("results.show", cid=cid)
+        if perm.can_view_results(current_user, cycle, load_team(db, cycle["team_id"]))
+        or perm.can_view_provisional_results(current_user, cycle)
+        else None,
+        findings_url=url_for("peer.findings_page", cid=cid)
+        if cycle["kind"] == "peer" and perm.can_open_findings(current_user, cycle)
+        else None,
     )
 
 

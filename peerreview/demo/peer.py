@@ -9,7 +9,7 @@ Moorside rates itself below, the others are close, with real item gaps.
 import random
 
 from ..cycles import service as cycles
-from ..peer import service
+from ..peer import findings, service
 from . import evidence
 
 TRUST = "Northfield Learning Trust"
@@ -123,6 +123,8 @@ def _complete(db, review, offset, rng, dates):
         cycles.submit(db, cycle, uid)
     evidence.verify(db, cycle, review["self_cycle_id"])
     lead = cycle["lead_id"]
+    # Its own random numbers: the round's scores stay what they were.
+    _findings(db, cycle, random.Random(cycle["id"]))
     cycles.transition(db, cycle, "moderation", actor_id=lead)
     for item_id in snap.item_ids:
         cycles.record_agreed(
@@ -149,3 +151,58 @@ def _complete(db, review, offset, rng, dates):
     # Closing pinned the self-evaluation current today; the demo's dates are
     # in the past.
     service.pin_self_evaluation(db, cycle["id"], closed)
+
+
+WENT_WELL = [
+    "Leaders know the gaps by name and by group, and the plan follows from them.",
+    "Staff we spoke to described the same priorities as the senior team.",
+    "Books and lessons showed the same high expectations for every group.",
+    "Governors ask for and use the figures on disadvantaged pupils.",
+]
+EVEN_BETTER_IF = [
+    "the evidence of impact were gathered as the year goes, not at its end.",
+    "middle leaders owned the checks, not only the senior team.",
+    "the strategy named what will stop, not only what will start.",
+    "pupils' own views fed the next review.",
+]
+
+
+def _findings(db, cycle, rng):
+    """The reviewers' findings, and an area of excellence the host nominated."""
+    sections = cycle["snapshot"].sections
+    host_lead = db.execute(
+        "SELECT user_id FROM roles WHERE role = 'team_lead' AND scope_type = 'team' "
+        "AND scope_id = ? ORDER BY user_id LIMIT 1",
+        [cycle["team_id"]],
+    ).fetchone()[0]
+    nominated = sections[rng.randrange(len(sections))]["id"]
+    findings.nominate(
+        db,
+        cycle,
+        nominated,
+        "Our work here is established and others in the trust have visited to see it.",
+        actor_id=host_lead,
+    )
+    findings.save_findings(
+        db,
+        cycle,
+        {
+            s["id"]: (
+                rng.choice(WENT_WELL),
+                "Even better if " + rng.choice(EVEN_BETTER_IF),
+            )
+            for s in sections
+        },
+        actor_id=cycle["lead_id"],
+    )
+    confirmed = rng.random() < 0.6
+    findings.decide(
+        db,
+        cycle,
+        nominated,
+        "confirmed" if confirmed else "not_confirmed",
+        "We saw it in lessons and in books."
+        if confirmed
+        else "Promising, but too new to show its impact yet.",
+        actor_id=cycle["lead_id"],
+    )

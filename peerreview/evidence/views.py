@@ -24,6 +24,7 @@ from ..formtools import options
 from ..inputs import upload_limit
 from ..loaders import load_cycle
 from ..peer import service as peer
+from ..peer.views import back_to_review
 from . import service
 from .forms import ShareForm, checks_form, evidence_form
 
@@ -196,6 +197,7 @@ def peer_page(cid):
     return render_template(
         "evidence/peer.html",
         cycle=cycle,
+        back_url=back_to_review(current_user, cycle),
         review=review,
         pieces=pieces,
         form=form,

@@ -4,9 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -133,3 +135,67 @@ def chosen_hosts(form, hosts) -> list[dict]:
             }
         )
     return chosen
+
+
+def findings_form(sections, current: dict):
+    """The reviewers' findings: "What went well" and "Even better if" per section."""
+
+    class FindingsForm(FlaskForm):
+        pass
+
+    for s in sections:
+        found = current.get(s["id"]) or {}
+        setattr(
+            FindingsForm,
+            f"{s['id']}__well",
+            TextAreaField(
+                "What went well",
+                default=found.get("went_well", ""),
+                validators=[Length(max=4000, message="4000 characters at most")],
+                render_kw={"rows": 3},
+            ),
+        )
+        setattr(
+            FindingsForm,
+            f"{s['id']}__better",
+            TextAreaField(
+                "Even better if",
+                default=found.get("even_better_if", ""),
+                validators=[Length(max=4000, message="4000 characters at most")],
+                render_kw={"rows": 3},
+            ),
+        )
+    return FindingsForm()
+
+
+class NominateForm(FlaskForm):
+    """The host nominates a section as an area of excellence."""
+
+    section = SelectField(
+        "Area of excellence", validators=[DataRequired("Choose a section")]
+    )
+    case = TextAreaField(
+        "Why it is an area of excellence",
+        validators=[
+            DataRequired("Say why this is an area of excellence"),
+            Length(max=4000, message="The case is 4000 characters at most"),
+        ],
+        render_kw={"rows": 3},
+    )
+
+
+class DecideForm(FlaskForm):
+    """The reviewers confirm a nominated area of excellence, or not."""
+
+    verdict = RadioField(
+        "Do you confirm it?",
+        choices=options(
+            [("confirmed", "Confirmed"), ("not_confirmed", "Not confirmed")]
+        ),
+        validators=[DataRequired("Choose whether you confirm it")],
+    )
+    reason = TextAreaField(
+        "Reason (optional)",
+        validators=[Length(max=4000, message="The reason is 4000 characters at most")],
+        render_kw={"rows": 2},
+    )

@@ -11,12 +11,16 @@ from .. import permissions as perm
 from ..cycles import service as cycles
 from ..db import get_db
 from ..evidence import service as evidence
+from ..formtools import options
 from ..loaders import load_cycle, load_partnership
-from . import service
+from . import findings, service
 from .forms import (
     ChangeRoundForm,
+    DecideForm,
+    NominateForm,
     chosen_hosts,
     chosen_lead,
+    findings_form,
     plan_form,
     reviewers_form,
 )
@@ -250,9 +254,145 @@ def self_vs_peer(cid):
         review=review,
         comparison=comparison,
         coverage=coverage,
+        findings_url=url_for("peer.findings_page", cid=cid)
+        if perm.can_open_findings(current_user, cycle)
+        else None,
         evidence_url=url_for("evidence.peer_page", cid=cid)
         if perm.can_view_evidence(current_user, cycle)
         else None,
         history=history,
         labels=cycles.STATE_LABELS,
     )
+
+
+def back_to_review(user, cycle: dict) -> str:
+    """Where a page of a peer review leads back to: the cycle for its own
+    people, the self vs peer page for the host and partnership leads."""
+    if perm.can_view_cycle(user, cycle):
+        return url_for("cycles.show", cid=cycle["id"])
+    return url_for("peer.self_vs_peer", cid=cycle["id"])
+
+
+def _findings_page(db, cycle, review, form=None, nominate_form=None, status=200):
+    sections = cycle["snapshot"].sections
+    writing = perm.can_write_findings(current_user, cycle)
+    nominating = perm.can_nominate_excellence(current_user, cycle)
+    if writing and form is None:
+        form = findings_form(sections, findings.findings(db, cycle["id"]))
+    if nominating and nominate_form is None:
+        nominate_form = NominateForm()
+    if nominate_form is not None:
+        nominate_form.section.choices = options(
+            [("", "Choose a section")] + [(s["id"], s["title"]) for s in sections]
+        )
+    return render_template(
+        "peer/findings.html",
+        cycle=cycle,
+        back_url=back_to_review(current_user, cycle),
+        review=review,
+        sections=findings.for_readers(db, cycle),
+        shows_findings=perm.can_view_findings(current_user, cycle),
+        form=form if writing else None,
+        nominate_form=nominate_form if nominating else None,
+        decide_form=DecideForm() if writing else None,
+        verdicts=findings.VERDICTS,
+        labels=cycles.STATE_LABELS,
+    ), status
+
+
+def _review_of(db, cid):
+    review = service.review_of_cycle(db, cid)
+    if review is None:
+        abort(404)
+    return review
+
+
+@bp.route("/cycles/<int:cid>/findings")
+@login_required
+def findings_page(cid):
+    """A peer review's findings per section and its areas of excellence."""
+    db = get_db()
+    cycle = load_cycle(db, cid, perm.can_open_findings)
+    return _findings_page(db, cycle, _review_of(db, cid))
+
+
+@bp.route("/cycles/<int:cid>/findings", methods=["POST"])
+@login_required
+def save_findings(cid):
+    """Keep the reviewers' "What went well" and "Even better if" per section."""
+    db = get_db()
+    cycle = load_cycle(db, cid, perm.can_write_findings)
+    review = _review_of(db, cid)
+    sections = cycle["snapshot"].sections
+    form = findings_form(sections, {})
+    if form.validate_on_submit():
+        try:
+            findings.save_findings(
+                db,
+                cycle,
+                {
+                    s["id"]: (
+                        form[f"{s['id']}__well"].data,
+                        form[f"{s['id']}__better"].data,
+                    )
+                    for s in sections
+                },
+                actor_id=current_user.id,
+            )
+        except findings.FindingsError as e:
+            flash(str(e))
+        else:
+            flash("The findings are saved.", "success")
+            return redirect(url_for("peer.findings_page", cid=cid))
+    return _findings_page(db, cycle, review, form=form, status=400)
+
+
+@bp.route("/cycles/<int:cid>/excellence", methods=["POST"])
+@login_required
+def nominate(cid):
+    """The host nominates an area of excellence for the reviewers to confirm."""
+    db = get_db()
+    cycle = load_cycle(db, cid, perm.can_nominate_excellence)
+    review = _review_of(db, cid)
+    form = NominateForm()
+    form.section.choices = options(
+        [("", "Choose a section")]
+        + [(s["id"], s["title"]) for s in cycle["snapshot"].sections]
+    )
+    if form.validate_on_submit():
+        try:
+            findings.nominate(
+                db, cycle, form.section.data, form.case.data, actor_id=current_user.id
+            )
+        except findings.FindingsError as e:
+            form.section.errors = [*form.section.errors, str(e)]
+        else:
+            flash("The area of excellence is nominated.", "success")
+            return redirect(url_for("peer.findings_page", cid=cid))
+    return _findings_page(db, cycle, review, nominate_form=form, status=400)
+
+
+@bp.route("/cycles/<int:cid>/excellence/<section_id>", methods=["POST"])
+@login_required
+def decide(cid, section_id):
+    """The reviewers confirm a nominated area of excellence, or not."""
+    db = get_db()
+    cycle = load_cycle(db, cid, perm.can_write_findings)
+    form = DecideForm()
+    if not form.validate_on_submit():
+        flash("Choose whether you confirm the area of excellence.")
+    else:
+        try:
+            findings.decide(
+                db,
+                cycle,
+                section_id,
+                form.verdict.data,
+                form.reason.data or "",
+                actor_id=current_user.id,
+            )
+        except findings.FindingsError as e:
+            flash(str(e))
+        else:
+            flash("Your decision is saved.", "success")
+    return redirect(url_for("peer.findings_page", cid=cid) + f"#section-{section_id}")

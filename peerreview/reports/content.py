@@ -7,6 +7,9 @@ cache key: any change to the data renders afresh.
 import datetime
 
 from .. import anonymity
+from ..cycles import service as cycles
+from ..evidence import service as evidence
+from ..peer import findings
 from ..peer import service as peer
 from ..plans import service as plans
 
@@ -96,6 +99,20 @@ def report_data(
             (r for r in (data["peer"] or {}).get("rows", []) if r["gap"]),
             key=lambda r: (-abs(r["gap"]), r["position"]),
         )[:PEER_GAPS_SHOWN]
+        # The reviewers' findings (text only) and the evidence's titles and
+        # coverage: never a file, nor a link the renderer could follow.
+        data["findings"] = (
+            findings.for_readers(db, data["peer"]["peer_cycle"])
+            if data["peer"]
+            else None
+        )
+        data["evidence"] = evidence.summary(
+            db, cycle, cycles.agreed_scores(db, cycle["id"])
+        )
+        data["evidence_titles"] = [
+            {"title": p["title"], "kind": p["kind_label"], "items": p["item_ids"]}
+            for p in evidence.for_cycle(db, cycle)
+        ]
         data["planned"] = {
             item_id: action["number"]
             for action in reversed((data["plan"] or {}).get("actions", []))

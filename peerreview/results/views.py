@@ -65,6 +65,13 @@ def show(cid):
         evidence=evidence.summary(db, cycle, cycles.agreed_scores(db, cid))
         if cycle["kind"] == "self" and not results["provisional"]
         else None,
+        # A lead reviewer reads a peer cycle's results but not the host's team page.
+        back_url=url_for("orgs.team", tid=team["id"])
+        if perm.can_view_team(current_user, team)
+        else url_for("cycles.show", cid=cid),
+        back_text=team["name"]
+        if perm.can_view_team(current_user, team)
+        else "Back to the cycle",
         evidence_url=url_for("evidence.index", cid=cid)
         if perm.can_view_evidence(current_user, cycle)
         else None,
