@@ -347,3 +347,14 @@ def test_the_pdf_renderer_never_fetches_evidence(demo_full, app, client, auth):
     reader = PdfReader(io.BytesIO(render_pdf(html)))
     assert [img for page in reader.pages for img in page.images] == []
     assert user_id(demo_full, HEAD)
+
+
+def test_the_file_form_without_a_file(demo_full, client, auth):
+    auth.login(DEPUTY)
+    got = auth.post(
+        "/cycles/9/evidence/new/file",
+        {"title": "", "items": ["ascl-01"]},
+        content_type="multipart/form-data",
+    )
+    assert got.status_code == 400
+    assert "Choose a file" in got.get_data(as_text=True)

@@ -303,10 +303,10 @@ def add_file(
 
     The stream must be seekable (Werkzeug spools uploads to a temporary file).
     """
-    title, items = _check_common(cycle, title or _stem(filename), item_ids)
-    if stream is None:
+    size = _file_size(stream) if stream is not None else 0
+    if stream is None or (size == 0 and not filename):
         raise EvidenceError("Choose a file", "file")
-    size = _file_size(stream)
+    title, items = _check_common(cycle, title or _stem(filename), item_ids)
     if size == 0:
         raise EvidenceError("The file is empty.", "file")
     if size > max_bytes:
