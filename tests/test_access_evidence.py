@@ -1,6 +1,6 @@
 """Who may reach each evidence page. In the whole demo, cycle 9 is Northfield
 Primary's open self-evaluation (the member rates in it), cycle 2 its agreed
-one, cycle 10 the trust board's; cycle 21 is the November peer review of
+one, cycle 10 the trust board's; cycle 27 is the November peer review of
 Northfield Primary, agreed, reviewed by the other team lead. Downloads of existing files are proven in
 test_evidence.py (every role, another school's file)."""
 
@@ -19,22 +19,22 @@ GET_ROUTES = {
     "/cycles/9/evidence/new/nonsense": NOBODY,
     "/cycles/9/evidence/999/download": NOBODY,
     # The host's team and the reviewers see what the host shows them.
-    "/cycles/21/evidence/peer": row(302, 200, 200, 404, 404, 404),
+    "/cycles/27/evidence/peer": row(302, 200, 200, 404, 404, 404),
     "/cycles/9/evidence/peer": NOBODY,  # not a peer review
-    "/cycles/21/evidence/share": NOBODY,  # the host's team lead only
-    "/cycles/21/evidence": NOBODY,  # a self-evaluation's page
+    "/cycles/27/evidence/share": NOBODY,  # the host's team lead only
+    "/cycles/27/evidence": NOBODY,  # a self-evaluation's page
     # Findings: the reviewers, and the host's team once agreed.
-    "/cycles/21/findings": row(302, 200, 200, 404, 404, 404),
+    "/cycles/27/findings": row(302, 200, 200, 404, 404, 404),
     "/cycles/9/findings": NOBODY,  # not a peer review
 }
 POST_ROUTES = {
     "/cycles/9/evidence/999/remove": NOBODY,
     "/cycles/10/evidence/new/note": NOBODY,
-    "/cycles/21/evidence/peer": NOBODY,  # agreed: marks no longer change
-    "/cycles/21/evidence/share": NOBODY,
-    "/cycles/21/findings": NOBODY,  # agreed: findings no longer change
-    "/cycles/21/excellence": NOBODY,
-    "/cycles/21/excellence/high-expectations": NOBODY,
+    "/cycles/27/evidence/peer": NOBODY,  # agreed: marks no longer change
+    "/cycles/27/evidence/share": NOBODY,
+    "/cycles/27/findings": NOBODY,  # agreed: findings no longer change
+    "/cycles/27/excellence": NOBODY,
+    "/cycles/27/excellence/high-expectations": NOBODY,
 }
 
 

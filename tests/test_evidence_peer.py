@@ -3,7 +3,7 @@ reviewers see, reviewers mark each piece, the host sees the marks (as counts)
 once the reviewers have agreed; coverage on the results and self vs peer pages.
 
 The whole demo keeps four pieces of evidence on Northfield Primary's agreed
-self-evaluation (cycle 2) and has its reviewers mark them in both rounds."""
+self-evaluation (cycle 2) and has its reviewers in the November round mark them."""
 
 import pytest
 from support import HEAD, TRUST_LEAD, user_id
