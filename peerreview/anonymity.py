@@ -44,7 +44,18 @@ WITHHELD_REASON = (
 )
 
 # Figures of an item worked out from its individual ratings.
-RATING_FIGURES = ("median", "mean", "sd", "min", "max", "range", "rwg", "na", "ne")
+RATING_FIGURES = (
+    "median",
+    "mean",
+    "sd",
+    "min",
+    "max",
+    "range",
+    "rwg",
+    "na",
+    "ne",
+    "counts",
+)
 _shuffle = random.SystemRandom().shuffle
 
 

@@ -552,21 +552,23 @@ def test_change_across_a_major_version_is_not_compared():
 
 
 def test_results_do_not_share_mutable_parts():
-    # Items with the same ratings share their distribution, tags and actions,
-    # so those are read-only; each item's own dict is its own.
+    # Items with the same ratings share their counts and tags, so those are
+    # read-only (tuples); each item's own dict is its own.
     snap = snapshot({"s": [item("a"), item("b")]})
     result = score_cycle(snap, answers({"a": ["3", "3"], "b": ["3", "3"]}))
     a, b = result["items"]
+    assert a["counts"] == (0, 0, 2, 0, 0)
     with pytest.raises(TypeError):
-        a["distribution"][2]["count"] = 99
-    with pytest.raises((TypeError, AttributeError)):
-        a["distribution"].append({})
+        a["counts"][2] = 99
     with pytest.raises((TypeError, AttributeError)):
         a["tags"].append("x")
     a["rationale"] = "changed"
     a["hidden"] = True
     assert b["rationale"] == "" and "hidden" not in b
-    assert b["distribution"][2]["count"] == 2
+    assert b["counts"][2] == 2
+    # The pages' distribution of an item is read-only too.
+    with pytest.raises(TypeError):
+        score_item(item("a"), AGREEMENT, ["3"])["distribution"][2]["count"] = 9
     again = score_cycle(snap, answers({"a": ["3", "3"], "b": ["3", "3"]}))
     assert again["items"][0]["rationale"] == "" and "hidden" not in again["items"][0]
 

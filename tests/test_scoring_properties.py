@@ -203,6 +203,7 @@ def test_item_figures_match_the_long_way(case):
         found = got[key]
         if key == "distribution":
             found = [dict(d) for d in found]
+            assert got["counts"] == tuple(d["count"] for d in expected)
         if isinstance(expected, float):
             assert found == pytest.approx(expected, abs=1e-9), key
         else:

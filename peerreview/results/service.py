@@ -9,6 +9,8 @@ from ..cycles import service as cycles
 from ..scoring import group_rows, score_counts
 from ..scoring.agreement import alphas
 from ..scoring.change import change_intervals
+from ..scoring.items import distribution
+from ..scoring.scale import Scale
 
 RESULT_STATES = ("agreed", "closed")
 # Scales whose points are words or grades, not numbers a reader would use.
@@ -146,6 +148,9 @@ def cycle_results(
             (snap.data.get("scoring") or {}).get("bands") or [], key=lambda b: b["min"]
         ),
     )
+    scale = Scale(snap.data["scale"])
+    for item in result["items"]:
+        item["distribution"] = distribution(scale, item["counts"])
     anonymity.redact_results(result, cycle, viewer)
     ratings = rating_rows(db, cid)
     if prev and change.get("comparable"):

@@ -24,27 +24,22 @@ def count_answers(scale: Scale, values, item_id=None) -> tuple:
     return tuple(counts)
 
 
-def rating_figures(scale: Scale, counts: tuple) -> tuple[dict, tuple]:
-    """Return (statistics, distribution) of an item's answers counted per slot.
+def rating_figures(scale: Scale, counts: tuple) -> dict:
+    """Return the statistics of an item's answers counted per slot.
 
-    Statistics: n, na, ne, unanswered, median, mean, sd (population), min,
-    max, range (steps between lowest and highest), rwg and split. The
-    distribution is read-only: items with the same counts share it.
+    n, na, ne, unanswered, counts (how many chose each point, lowest
+    first), median, mean, sd (population), min, max, range (steps between
+    lowest and highest), rwg and split.
     """
     a = scale.points
     rated = [(i, c) for i, c in enumerate(counts[:a]) if c]
     n = sum(c for _, c in rated)
-    distribution = tuple(
-        MappingProxyType(
-            {"code": scale.codes[i], "label": scale.labels[i], "count": counts[i]}
-        )
-        for i in range(a)
-    )
     stats = {
         "n": n,
         "na": counts[a],
         "ne": counts[a + 1],
         "unanswered": counts[a + 2],
+        "counts": tuple(counts[:a]),
         "median": None,
         "mean": None,
         "sd": None,
@@ -55,7 +50,7 @@ def rating_figures(scale: Scale, counts: tuple) -> tuple[dict, tuple]:
         "split": False,
     }
     if not n:
-        return stats, distribution
+        return stats
     values = scale.values
     mean = sum(c * values[i] for i, c in rated) / n
     spread = rated[-1][0] - rated[0][0]
@@ -71,7 +66,21 @@ def rating_figures(scale: Scale, counts: tuple) -> tuple[dict, tuple]:
         split=n >= 2
         and (spread >= 2 or (agreement is not None and agreement < SPLIT_RWG)),
     )
-    return stats, distribution
+    return stats
+
+
+def distribution(scale: Scale, counts) -> tuple:
+    """Return how many chose each point, as read-only {code, label, count}.
+
+    For the pages, exports and reports of a cycle; ``counts`` is an item's
+    "counts", or None where they are withheld.
+    """
+    if counts is None:
+        counts = (None,) * scale.points
+    return tuple(
+        MappingProxyType({"code": code, "label": label, "count": count})
+        for code, label, count in zip(scale.codes, scale.labels, counts, strict=True)
+    )
 
 
 def median(values, rated, n):
@@ -145,7 +154,7 @@ class Judge:
         # Everything that follows from the answers and the agreed code.
         missing = respondents - sum(given)
         counts = (*given[:-1], given[-1] + missing) if missing > 0 else given
-        stats, distribution = rating_figures(self.scale, counts)
+        stats = rating_figures(self.scale, counts)
         value, label = self.scale.agreed(item_id, code)
         if provisional:
             score = stats["median"]
@@ -166,7 +175,6 @@ class Judge:
             "priority": effective is not None
             and self.at_or_below is not None
             and effective <= self.at_or_below + EPS,
-            "distribution": distribution,
         }
 
 
@@ -195,6 +203,8 @@ def score_item(item, scale, values, agreed=None, *, scoring=None, provisional=No
         provisional = agreed is None
     at_or_below = ((scoring or {}).get("priority") or {}).get("at_or_below")
     counts = count_answers(s, values, item["id"])
-    return Judge(s, at_or_below).item(
+    out = Judge(s, at_or_below).item(
         item_head(item), counts, len(values), agreed, provisional
     )
+    out["distribution"] = distribution(s, out["counts"])
+    return out
