@@ -374,3 +374,30 @@ def test_a_provider_is_configured_only_when_its_settings_are_complete():
     tenant = "https://login.microsoftonline.com/0b1c2d3e/v2.0"
     env["PEERREVIEW_OIDC_MICROSOFT_ISSUER"] = tenant
     assert settings_from_env(env)["microsoft"]["issuer"] == tenant
+
+
+def test_a_provider_that_does_not_answer_gets_a_page_not_an_error(tmp_path, _templates):
+    path = tmp_path / "down.db"
+    shutil.copy(_templates["blank"], path)
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(path),
+            "SECRET_KEY": "test-secret-key",
+            "SERVER_NAME": "localhost",
+            # Nothing listens on this port of ours.
+            "OIDC_PROVIDERS": {
+                "google": {
+                    "issuer": "http://localhost:5169",
+                    "client_id": CLIENT_ID,
+                    "client_secret": "s",
+                }
+            },
+        }
+    )
+    browser = app.test_client()
+    reply = browser.post(
+        "/sign-in/with/google", data={"csrf_token": csrf_token(browser, "/sign-in")}
+    )
+    assert reply.status_code == 502
+    assert "Signing in with Google did not work" in reply.get_data(as_text=True)

@@ -51,6 +51,9 @@ def init_app(app) -> None:
             client_kwargs={
                 "scope": "openid email profile",
                 "code_challenge_method": "S256",
+                # A provider that does not answer must not hold a web
+                # worker: discovery, keys and the token each wait 10 s at most.
+                "default_timeout": 10,
             },
         )
     app.extensions[_EXTENSION] = oauth
