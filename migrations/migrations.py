@@ -770,3 +770,25 @@ def m017_peer_findings(db):
             ("decided_by", "users", "id"),
         ],
     )
+
+
+@migrations()
+def m016_reminders(db):
+    # A person may turn email reminders off; every reminder sent is kept, so
+    # a lead sees who was reminded when and nobody gets the same one twice.
+    db["users"].add_column("reminders_off", int, not_null_default=0)
+    db["reminders"].create(
+        {
+            "id": int,
+            "kind": str,  # closing | visit | overdue
+            "ref": str,  # the cycle id, or the ISO week of an overdue digest
+            "user_id": int,
+            "cycle_id": int,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"kind", "ref", "user_id", "sent_at"},
+        foreign_keys=[("user_id", "users", "id"), ("cycle_id", "cycles", "id")],
+    )
+    db["reminders"].create_index(["kind", "user_id", "ref"], unique=True)
+    db["reminders"].create_index(["cycle_id"])

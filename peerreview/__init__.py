@@ -53,6 +53,9 @@ def create_app(test_config=None):
         MAIL_SERVER=os.environ.get("PEERREVIEW_SMTP_HOST"),
         MAIL_PORT=int(os.environ.get("PEERREVIEW_SMTP_PORT", "25")),
         MAIL_FROM=os.environ.get("PEERREVIEW_MAIL_FROM", "peerreview@localhost"),
+        # Links in emails the worker sends (reminders) start with this.
+        BASE_URL=os.environ.get("PEERREVIEW_BASE_URL", "http://127.0.0.1:5000"),
+        REMINDER_DAYS=int(os.environ.get("PEERREVIEW_REMINDER_DAYS", "3")),
         # The same file the worker (peerreview.reports.jobs) opens.
         HUEY_FILE=os.environ.get(
             "PEERREVIEW_HUEY_FILE", os.path.join(app.instance_path, "jobs.db")

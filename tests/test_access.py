@@ -19,6 +19,7 @@ GET_ROUTES = {
     "/": row(302, 200, 200, 200, 200, 200),
     "/sign-in": row(200, 302, 302, 302, 302, 302),
     "/account/password": row(302, 200, 200, 200, 200, 200),
+    "/account/reminders": row(302, 200, 200, 200, 200, 200),
     "/account/security": row(302, 200, 200, 200, 200, 200),
     # Those who have two-step sign-in already are sent back to the page above.
     "/account/security/set-up": row(302, 200, 200, 302, 200, 302),

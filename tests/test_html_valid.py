@@ -55,6 +55,7 @@ PAGES = {
         "/invite/team/1",
         "/teams/1/people/import",
         "/account/password",
+        "/account/reminders",
         "/account/security",
         "/account/security/set-up",
         "/no-such-page",

@@ -1,9 +1,10 @@
 """Forms for signing in, invitations and passwords."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from ..formtools import options
 from ..security import MIN_PASSWORD_LENGTH
 
 
@@ -69,6 +70,15 @@ class ChangePasswordForm(FlaskForm):
     )
     password = _password_field("New password")
     confirm = _confirm_field()
+
+
+class RemindersForm(FlaskForm):
+    wanted = RadioField(
+        "Email me reminders",
+        choices=options([("yes", "Yes"), ("no", "No")]),
+        description="Before a cycle you have not submitted closes, before a "
+        "peer-review visit, and once a week while an action you own is overdue.",
+    )
 
 
 class InviteForm(FlaskForm):

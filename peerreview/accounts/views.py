@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import permissions as perm
-from .. import security
+from .. import reminders, security
 from ..db import get_db
 from ..extensions import login_manager
 from ..organisations import service as orgs
@@ -30,6 +30,7 @@ from .forms import (
     EmptyForm,
     JoinForm,
     LoginForm,
+    RemindersForm,
     ResetPasswordForm,
 )
 
@@ -276,6 +277,32 @@ def change_password():
             )
             return redirect(url_for("main.home"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/reminders", methods=["GET", "POST"])
+@login_required
+def reminder_settings():
+    """Turn one's own email reminders on or off."""
+    db = get_db()
+    form = RemindersForm()
+    if form.validate_on_submit():
+        reminders.set_off(db, current_user.id, form.wanted.data == "no")
+        flash(
+            "You will get email reminders."
+            if form.wanted.data == "yes"
+            else "You will get no email reminders.",
+            "success",
+        )
+        return redirect(url_for(".reminder_settings"))
+    off = db.execute(
+        "SELECT reminders_off FROM users WHERE id = ?", [current_user.id]
+    ).fetchone()[0]
+    form.wanted.data = "no" if off else "yes"
+    return render_template(
+        "auth/reminders.html",
+        form=form,
+        emailing=bool(current_app.config.get("MAIL_SERVER")),
+    )
 
 
 @bp.route("/admin/accounts")

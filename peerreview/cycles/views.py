@@ -5,6 +5,7 @@ import logging
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -15,7 +16,7 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import anonymity, audit, catalogue
+from .. import anonymity, audit, catalogue, reminders
 from .. import permissions as perm
 from ..db import get_db
 from ..evidence import service as evidence
@@ -91,6 +92,8 @@ def show(cid):
         if cycle["state"] == "moderation"
         else None,
         log=audit.entries(db, "cycle", cid, limit=50) if leading else [],
+        reminded=reminders.sent_for_cycle(db, cid) if leading else [],
+        emailing=bool(current_app.config.get("MAIL_SERVER")),
         form=StateForm(),
         rate_url=url_for("cycles.rate", cid=cid, _external=True),
         closes=service.closes_label(cycle["closes_on"]),

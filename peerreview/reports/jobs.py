@@ -11,7 +11,7 @@ import pathlib
 import threading
 import time
 
-from huey import SqliteHuey
+from huey import SqliteHuey, crontab
 from huey.constants import EmptyData
 
 from .cache import ReportCache
@@ -186,6 +186,18 @@ def render_job(cache_dir: str, key: str, html: str, title: str, author: str):
         return
     cache.put(key, pdf)
     log.info("report %s rendered: %s bytes", key[:12], len(pdf))
+
+
+@huey.periodic_task(crontab(minute="0", hour="7"))
+def send_reminders() -> None:
+    """Every morning at 7: email the reminders due (peerreview.reminders)."""
+    import datetime
+
+    from .. import create_app, reminders
+
+    app = create_app()
+    sent = reminders.run(app.config, datetime.date.today())
+    log.info("%s reminders sent", sent)
 
 
 def report_cache(cache_dir: str) -> ReportCache:
