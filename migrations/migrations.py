@@ -792,3 +792,10 @@ def m016_reminders(db):
     )
     db["reminders"].create_index(["kind", "user_id", "ref"], unique=True)
     db["reminders"].create_index(["cycle_id"])
+
+
+@migrations()
+def m016_calendar_feed(db):
+    # The SHA-256 of a person's secret calendar feed token; NULL: no feed.
+    db["users"].add_column("calendar_token_hash", str)
+    db["users"].create_index(["calendar_token_hash"])

@@ -56,6 +56,7 @@ PAGES = {
         "/teams/1/people/import",
         "/account/password",
         "/account/reminders",
+        "/account/calendar",
         "/account/security",
         "/account/security/set-up",
         "/no-such-page",

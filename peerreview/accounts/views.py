@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -17,8 +18,8 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import ical, reminders, security
 from .. import permissions as perm
-from .. import reminders, security
 from ..db import get_db
 from ..extensions import login_manager
 from ..organisations import service as orgs
@@ -303,6 +304,42 @@ def reminder_settings():
         form=form,
         emailing=bool(current_app.config.get("MAIL_SERVER")),
     )
+
+
+@bp.route("/account/calendar", methods=["GET", "POST"])
+@login_required
+def calendar_feed():
+    """Make, replace or stop one's secret calendar feed address."""
+    db = get_db()
+    form = EmptyForm()
+    address = None
+    if form.validate_on_submit():
+        if request.form.get("action") == "stop":
+            ical.stop_feed(db, current_user.id)
+            flash("Your calendar address no longer works.", "success")
+            return redirect(url_for(".calendar_feed"))
+        token = ical.new_feed(db, current_user.id)
+        address = url_for(".calendar_ics", token=token, _external=True)
+    return render_template(
+        "auth/calendar.html",
+        form=form,
+        address=address,
+        active=ical.has_feed(db, current_user.id),
+    )
+
+
+@bp.route("/calendar/<token>.ics")
+def calendar_ics(token):
+    """A person's visits and closing dates, for a calendar program (no sign-in:
+    the secret address is the key)."""
+    db = get_db()
+    uid = ical.owner_of(db, token)
+    if uid is None:
+        abort(404)
+    text = ical.ics(
+        ical.events_for(db, uid, request.host_url), "peerreview: visits and deadlines"
+    )
+    return Response(text, mimetype="text/calendar")
 
 
 @bp.route("/admin/accounts")

@@ -4,6 +4,7 @@ import logging
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -16,7 +17,7 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from .. import anonymity, audit, catalogue, reminders
+from .. import anonymity, audit, catalogue, ical, reminders
 from .. import permissions as perm
 from ..db import get_db
 from ..evidence import service as evidence
@@ -94,6 +95,7 @@ def show(cid):
         log=audit.entries(db, "cycle", cid, limit=50) if leading else [],
         reminded=reminders.sent_for_cycle(db, cid) if leading else [],
         emailing=bool(current_app.config.get("MAIL_SERVER")),
+        visit=ical.visit_event(db, cid, request.host_url),
         form=StateForm(),
         rate_url=url_for("cycles.rate", cid=cid, _external=True),
         closes=service.closes_label(cycle["closes_on"]),
@@ -111,6 +113,22 @@ def show(cid):
         findings_url=url_for("peer.findings_page", cid=cid)
         if cycle["kind"] == "peer" and perm.can_open_findings(current_user, cycle)
         else None,
+    )
+
+
+@bp.route("/cycles/<int:cid>/visit.ics")
+@login_required
+def visit_ics(cid):
+    """The peer-review visit as a calendar entry (an .ics file)."""
+    db = get_db()
+    load_cycle(db, cid, perm.can_view_cycle)
+    event = ical.visit_event(db, cid, request.host_url)
+    if event is None:
+        abort(404)
+    return Response(
+        ical.ics([event], event["summary"]),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="visit-{cid}.ics"'},
     )
 
 
