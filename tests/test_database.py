@@ -38,6 +38,16 @@ def test_migrate_blank_database_creates_tables_and_columns(tmp_path):
         "totp_enrolled_at",
         "totp_last_step",
         "totp_pending",
+        "reminders_off",
+        "calendar_token_hash",
+    }
+    assert set(db["reminders"].columns_dict) == {
+        "id",
+        "kind",
+        "ref",
+        "user_id",
+        "cycle_id",
+        "sent_at",
     }
     assert set(db["recovery_codes"].columns_dict) == {
         "id",
