@@ -134,6 +134,23 @@ def write_one(db: Database, sql: str, params) -> list:
     return rows
 
 
+def checkpoint(db: Database) -> None:
+    """Run a passive WAL checkpoint now, outside any transaction.
+
+    For a long run of large writes (an evidence file's chunks): checkpointing
+    as it goes keeps the WAL under SAFETY_CHECKPOINT_PAGES, so SQLite's own
+    checkpoint never runs inside some answer save's COMMIT while every other
+    writer waits behind it. A passive checkpoint waits for nobody and blocks
+    nobody.
+    """
+    if db.conn.in_transaction:
+        return
+    try:
+        db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.OperationalError as e:
+        log.debug("WAL checkpoint skipped: %s", e)
+
+
 def _committed(db: Database) -> None:
     # Checkpoint every CHECKPOINT_EVERY commits of this process, with the
     # write lock already released.

@@ -19,11 +19,14 @@ import urllib.parse
 import zipfile
 
 from .. import anonymity, audit
-from ..db import connect, immediate, now, write_one
+from ..db import checkpoint, connect, immediate, now, write_one
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1024 * 1024
+# A passive checkpoint after this many chunks (about 1,000 pages of WAL):
+# the WAL never grows to where SQLite checkpoints inside a save's COMMIT.
+CHECKPOINT_CHUNKS = 4
 MAX_FILE_BYTES = 20 * 1024 * 1024
 DEFAULT_QUOTA_BYTES = 500 * 1024 * 1024
 MAX_TITLE = 200
@@ -330,6 +333,8 @@ def add_file(
                 [blob, seq, block],
             )
             seq += 1
+            if seq % CHECKPOINT_CHUNKS == 0:
+                checkpoint(db)
         row = {
             "kind": "file",
             "title": title,
@@ -345,6 +350,7 @@ def add_file(
     except BaseException:
         write_one(db, "DELETE FROM evidence_chunks WHERE blob = ?", [blob])
         raise
+    checkpoint(db)
     log.info("evidence %s: %s bytes in %s chunks", eid, size, seq)
     return eid
 
@@ -502,6 +508,8 @@ def remove(db, cycle: dict, eid: int, *, actor_id: int) -> None:
             [blob, seq],
         ):
             seq += 1
+            if seq % CHECKPOINT_CHUNKS == 0:
+                checkpoint(db)
 
 
 # What readers see ----------------------------------------------------------------
