@@ -539,18 +539,6 @@ def m011_schools_from_gias_and_imports(db):
 
 
 @migrations()
-def m016_peer_titles_without_school(db):
-    # A peer review is titled by its round alone: every page already names
-    # the school beside it, so "…: peer review of <school>" said it twice.
-    db.execute(
-        "UPDATE cycles SET title = (SELECT r.title FROM peer_rounds r "
-        "WHERE r.id = cycles.peer_round_id) "
-        "WHERE kind = 'peer' AND peer_round_id IS NOT NULL "
-        "AND title LIKE '%: peer review of %'"
-    )
-
-
-@migrations()
 def m012_second_factor(db):
     # Two-step sign-in with a time-based one-time code (TOTP, RFC 6238).
     # The secret has to be readable to check a code; totp_last_step is the
@@ -605,6 +593,72 @@ def m012_reset_links_replaced(db):
     # When a newer password-reset link is issued for an account, the older
     # ones stop working: this says when, so the old link can say why.
     db["invitations"].add_column("replaced_at", str)
+
+
+@migrations()
+def m014_peer_compares_self_current_at_close(db):
+    # A peer review compares with the host's self-evaluation that was current
+    # when the reviewers' ratings closed (peer.service.pin_self_evaluation),
+    # not the one chosen when the round was planned nor one agreed later.
+    rows = db.execute(
+        """
+        SELECT pr.cycle_id, (
+          SELECT s.id FROM cycles s
+          JOIN instrument_versions sv ON sv.id = s.instrument_version_id
+          WHERE s.team_id = c.team_id AND s.kind = 'self'
+            AND sv.instrument_id = r.instrument_id
+            AND s.state IN ('agreed', 'closed') AND s.agreed_at <= c.moderation_at
+          ORDER BY s.agreed_at DESC, s.id DESC LIMIT 1
+        )
+        FROM peer_reviews pr JOIN cycles c ON c.id = pr.cycle_id
+        JOIN peer_rounds r ON r.id = pr.round_id
+        WHERE c.moderation_at IS NOT NULL
+        """
+    ).fetchall()
+    for review_id, self_cycle_id in rows:
+        if self_cycle_id is not None:
+            db["peer_reviews"].update(review_id, {"self_cycle_id": self_cycle_id})
+
+
+@migrations()
+def m016_peer_titles_without_school(db):
+    # A peer review is titled by its round alone: every page already names
+    # the school beside it, so "…: peer review of <school>" said it twice.
+    db.execute(
+        "UPDATE cycles SET title = (SELECT r.title FROM peer_rounds r "
+        "WHERE r.id = cycles.peer_round_id) "
+        "WHERE kind = 'peer' AND peer_round_id IS NOT NULL "
+        "AND title LIKE '%: peer review of %'"
+    )
+
+
+@migrations()
+def m016_reminders(db):
+    # A person may turn email reminders off; every reminder sent is kept, so
+    # a lead sees who was reminded when and nobody gets the same one twice.
+    db["users"].add_column("reminders_off", int, not_null_default=0)
+    db["reminders"].create(
+        {
+            "id": int,
+            "kind": str,  # closing | visit | overdue
+            "ref": str,  # the cycle id, or the ISO week of an overdue digest
+            "user_id": int,
+            "cycle_id": int,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"kind", "ref", "user_id", "sent_at"},
+        foreign_keys=[("user_id", "users", "id"), ("cycle_id", "cycles", "id")],
+    )
+    db["reminders"].create_index(["kind", "user_id", "ref"], unique=True)
+    db["reminders"].create_index(["cycle_id"])
+
+
+@migrations()
+def m016_calendar_feed(db):
+    # The SHA-256 of a person's secret calendar feed token; NULL: no feed.
+    db["users"].add_column("calendar_token_hash", str)
+    db["users"].create_index(["calendar_token_hash"])
 
 
 @migrations()
@@ -683,55 +737,6 @@ def m017_evidence(db):
 
 
 @migrations()
-def m014_peer_compares_self_current_at_close(db):
-    # A peer review compares with the host's self-evaluation that was current
-    # when the reviewers' ratings closed (peer.service.pin_self_evaluation),
-    # not the one chosen when the round was planned nor one agreed later.
-    rows = db.execute(
-        """
-        SELECT pr.cycle_id, (
-          SELECT s.id FROM cycles s
-          JOIN instrument_versions sv ON sv.id = s.instrument_version_id
-          WHERE s.team_id = c.team_id AND s.kind = 'self'
-            AND sv.instrument_id = r.instrument_id
-            AND s.state IN ('agreed', 'closed') AND s.agreed_at <= c.moderation_at
-          ORDER BY s.agreed_at DESC, s.id DESC LIMIT 1
-        )
-        FROM peer_reviews pr JOIN cycles c ON c.id = pr.cycle_id
-        JOIN peer_rounds r ON r.id = pr.round_id
-        WHERE c.moderation_at IS NOT NULL
-        """
-    ).fetchall()
-    for review_id, self_cycle_id in rows:
-        if self_cycle_id is not None:
-            db["peer_reviews"].update(review_id, {"self_cycle_id": self_cycle_id})
-
-
-@migrations()
-def m018_sign_in_links(db):
-    # Sign in with the school's own Microsoft or Google account (OpenID
-    # Connect): which provider's subject is which person, linked on their
-    # first sign-in by a verified email. A subject is unique per issuer.
-    db["sign_in_links"].create(
-        {
-            "id": int,
-            "user_id": int,
-            "provider": str,  # microsoft | google
-            "issuer": str,
-            "subject": str,
-            "email": str,  # the verified email it was linked by
-            "linked_at": str,
-            "last_used_at": str,
-        },
-        pk="id",
-        not_null={"user_id", "provider", "issuer", "subject", "linked_at"},
-        foreign_keys=[("user_id", "users", "id")],
-    )
-    db["sign_in_links"].create_index(["issuer", "subject"], unique=True)
-    db["sign_in_links"].create_index(["user_id", "provider"], unique=True)
-
-
-@migrations()
 def m017_peer_findings(db):
     # The reviewers' findings per section of a peer review, in the form
     # partner schools use: "What went well" and "Even better if".
@@ -773,29 +778,24 @@ def m017_peer_findings(db):
 
 
 @migrations()
-def m016_reminders(db):
-    # A person may turn email reminders off; every reminder sent is kept, so
-    # a lead sees who was reminded when and nobody gets the same one twice.
-    db["users"].add_column("reminders_off", int, not_null_default=0)
-    db["reminders"].create(
+def m018_sign_in_links(db):
+    # Sign in with the school's own Microsoft or Google account (OpenID
+    # Connect): which provider's subject is which person, linked on their
+    # first sign-in by a verified email. A subject is unique per issuer.
+    db["sign_in_links"].create(
         {
             "id": int,
-            "kind": str,  # closing | visit | overdue
-            "ref": str,  # the cycle id, or the ISO week of an overdue digest
             "user_id": int,
-            "cycle_id": int,
-            "sent_at": str,
+            "provider": str,  # microsoft | google
+            "issuer": str,
+            "subject": str,
+            "email": str,  # the verified email it was linked by
+            "linked_at": str,
+            "last_used_at": str,
         },
         pk="id",
-        not_null={"kind", "ref", "user_id", "sent_at"},
-        foreign_keys=[("user_id", "users", "id"), ("cycle_id", "cycles", "id")],
+        not_null={"user_id", "provider", "issuer", "subject", "linked_at"},
+        foreign_keys=[("user_id", "users", "id")],
     )
-    db["reminders"].create_index(["kind", "user_id", "ref"], unique=True)
-    db["reminders"].create_index(["cycle_id"])
-
-
-@migrations()
-def m016_calendar_feed(db):
-    # The SHA-256 of a person's secret calendar feed token; NULL: no feed.
-    db["users"].add_column("calendar_token_hash", str)
-    db["users"].create_index(["calendar_token_hash"])
+    db["sign_in_links"].create_index(["issuer", "subject"], unique=True)
+    db["sign_in_links"].create_index(["user_id", "provider"], unique=True)

@@ -381,13 +381,6 @@ def can_upload_instruments(user) -> bool:
     return is_admin(user) or bool(user.scopes("partnership_lead", "partnership"))
 
 
-def can_upload_instrument_for(user, partnership_id) -> bool:
-    """Upload for one owner: None (platform-wide, admins) or a partnership it leads."""
-    if partnership_id is None:
-        return is_admin(user)
-    return leads_partnership(user, partnership_id)
-
-
 # Enforcement ----------------------------------------------------------------
 
 

@@ -194,3 +194,10 @@ def test_immediate_checkpoints_after_releasing_the_write_lock(tmp_path, monkeypa
             {"email": "x" * 200_000, "ip": "-", "at": 0, "success": 0}
         )
     assert path.stat().st_size > size + 200_000  # copied from the WAL
+
+
+def test_migrations_are_defined_and_applied_in_number_order():
+    from migrations.migrations import migrations
+
+    numbers = [int(m.name[1:4]) for m in migrations._migrations]
+    assert numbers == sorted(numbers), [m.name for m in migrations._migrations]

@@ -189,27 +189,6 @@ def grant_role(
             )
 
 
-def revoke_role(
-    db, user_id: int, role: str, scope_type: str, scope_id: int, *, actor_id
-):
-    """Take a role away from a user."""
-    with immediate(db):
-        db.execute(
-            "DELETE FROM roles WHERE user_id=? AND role=? AND scope_type=? AND scope_id=?",
-            [user_id, role, scope_type, scope_id],
-        )
-        audit.record(
-            db,
-            actor_id,
-            "role.revoke",
-            "user",
-            user_id,
-            role=role,
-            scope_type=scope_type,
-            scope_id=scope_id,
-        )
-
-
 def set_password(db, user_id: int, password: str, *, actor_id) -> None:
     """Set a new password and end every other session of that person."""
     with immediate(db):

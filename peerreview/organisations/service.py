@@ -124,24 +124,6 @@ def add_school_to_partnership(db, partnership_id: int, school_id: int, *, actor_
         )
 
 
-def remove_school_from_partnership(
-    db, partnership_id: int, school_id: int, *, actor_id
-):
-    with immediate(db):
-        db.execute(
-            "DELETE FROM partnership_schools WHERE partnership_id=? AND school_id=?",
-            [partnership_id, school_id],
-        )
-        audit.record(
-            db,
-            actor_id,
-            "partnership.remove_school",
-            "partnership",
-            partnership_id,
-            school_id=school_id,
-        )
-
-
 def create_team(
     db, name: str, kind: str, *, school_id=None, partnership_id=None, actor_id
 ) -> int:

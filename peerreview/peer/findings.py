@@ -151,15 +151,3 @@ def for_readers(db, cycle: dict) -> list[dict]:
         }
         for s in cycle["snapshot"].sections
     ]
-
-
-def latest_for_self_cycle(db, self_cycle_id: int) -> dict | None:
-    """The latest agreed peer cycle that reviewed a self-evaluation: {cycle_id, round_title}."""
-    row = db.execute(
-        "SELECT r.cycle_id, pr.title FROM peer_reviews r "
-        "JOIN cycles c ON c.id = r.cycle_id JOIN peer_rounds pr ON pr.id = r.round_id "
-        "WHERE r.self_cycle_id = ? AND c.state IN ('agreed', 'closed') "
-        "ORDER BY c.agreed_at DESC, c.id DESC LIMIT 1",
-        [self_cycle_id],
-    ).fetchone()
-    return {"cycle_id": row[0], "round_title": row[1]} if row else None
