@@ -130,3 +130,29 @@ def test_team_report_shows_grades(scorecard, client, auth):
     overall = re.search(r"Overall score (.+?) on the scale C- to A[.:]", text)
     assert overall and SHOWN.match(overall.group(1)), text[:600]
     assert not re.search(r"(?<![\d.])\d\.\d(?![\d.])", text.split("Item by item", 1)[0])
+
+
+def test_self_vs_peer_shows_grades_alone(scorecard, demo_full, client, auth):
+    from support import TRUST_LEAD, user_id
+    from test_peer import CASTLE_HEAD, RIVERSIDE_HEAD, _complete, _peer_cycle
+
+    from peerreview.peer import service as peer
+
+    db = demo_full
+    reviewers = [user_id(db, RIVERSIDE_HEAD), user_id(db, CASTLE_HEAD)]
+    round_id = peer.plan_round(
+        db,
+        partnership_id=1,
+        instrument=load_file(SCORECARD),
+        title="Scorecard visits",
+        starts_on="2027-02-01",
+        ends_on="2027-02-28",
+        hosts=[{"school_id": 1, "reviewer_ids": reviewers, "lead_id": reviewers[0]}],
+        actor_id=user_id(db, TRUST_LEAD),
+    )
+    cycle = _peer_cycle(db, round_id)
+    _complete(db, cycle, value="B-", rationale="Seen in the plans")
+    auth.login(HEAD)
+    page = _text(client.get(f"/cycles/{cycle['id']}/self-vs-peer").get_data(True))
+    assert "Agreed peer score B-" in page
+    assert re.search(r"Agreed (self|peer) score [A-C][+-]? \(\d", page) is None

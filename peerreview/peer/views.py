@@ -13,6 +13,7 @@ from ..db import get_db
 from ..evidence import service as evidence
 from ..formtools import options
 from ..loaders import load_cycle, load_partnership
+from ..results import service as results_service
 from . import findings, service
 from .forms import (
     ChangeRoundForm,
@@ -262,6 +263,8 @@ def self_vs_peer(cid):
         else None,
         history=history,
         labels=cycles.STATE_LABELS,
+        # On a letter-grade or yes / no scale a score is its grade alone.
+        worded=cycle["snapshot"].scale.get("kind") in results_service.WORDED_SCALES,
     )
 
 
