@@ -178,23 +178,7 @@ def sign_in(db, provider: str, issuer: str, claims: dict) -> int:
                 db, email, name, None, actor_id=invitations[0]["created_by"]
             )
             for inv in invitations:
-                service._use(db, inv["id"])
-                service.grant_role(
-                    db,
-                    user_id,
-                    inv["role"],
-                    inv["scope_type"],
-                    inv["scope_id"],
-                    actor_id=inv["created_by"],
-                )
-                audit.record(
-                    db,
-                    user_id,
-                    "invitation.accept",
-                    "invitation",
-                    inv["id"],
-                    via=provider,
-                )
+                service.take_up_invitation(db, inv, user_id, via=provider)
         at = now()
         db["sign_in_links"].insert(
             {

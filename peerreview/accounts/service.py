@@ -332,11 +332,28 @@ def _use(db, inv_id: int) -> None:
         raise AccountError("This link has already been used. Ask for a new one.")
 
 
+def take_up_invitation(db, inv: dict, user_id: int, **details) -> None:
+    """Use an invitation for an account: mark it used, grant its role, audit it.
+
+    Inside the caller's write transaction; ``details`` go into the audit
+    entry (``via=`` a sign-in provider, say).
+    """
+    _use(db, inv["id"])
+    grant_role(
+        db,
+        user_id,
+        inv["role"],
+        inv["scope_type"],
+        inv["scope_id"],
+        actor_id=inv["created_by"],
+    )
+    audit.record(db, user_id, "invitation.accept", "invitation", inv["id"], **details)
+
+
 def accept_invitation(db, token: str, name: str, password: str | None) -> int:
     """Accept an invitation: create the account (or use the existing one) and grant the role."""
     with immediate(db):
         inv = find_invitation(db, token, "invite")
-        _use(db, inv["id"])
         user = find_user(db, inv["email"])
         if user is None:
             if not password:
@@ -344,15 +361,7 @@ def accept_invitation(db, token: str, name: str, password: str | None) -> int:
             user_id = create_user(db, inv["email"], name or inv["name"], password)
         else:
             user_id = user["id"]
-        grant_role(
-            db,
-            user_id,
-            inv["role"],
-            inv["scope_type"],
-            inv["scope_id"],
-            actor_id=inv["created_by"],
-        )
-        audit.record(db, user_id, "invitation.accept", "invitation", inv["id"])
+        take_up_invitation(db, inv, user_id)
     return user_id
 
 
