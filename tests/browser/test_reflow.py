@@ -21,6 +21,7 @@ PAGES = {
         "/cycles/2/results",
         "/cycles/2/moderate",
         "/cycles/2/plan",
+        "/cycles/2/evidence",
         "/cycles/2/plan/actions/new",
         "/cycles/2/reports",
         "/cycles/21/self-vs-peer",
