@@ -63,6 +63,11 @@ def test_valid_document_is_valid():
         (("scoring", "bands", 1, "min"), "scoring, band 2, min"),
         (("scoring", "priority", "at_or_below"), "scoring.priority.at_or_below"),
         (("actions", 0, "items", 2), "action 1, item listed 3"),
+        (("source", "coverage", 2), "source, coverage entry 3"),
+        (
+            ("source", "coverage", 0, "items", 1),
+            "source, coverage entry 1, item listed 2",
+        ),
         (
             ("sections", 0, "items", 0, "descriptors", "7"),
             "section 1, item 1, descriptor '7'",
@@ -84,6 +89,58 @@ def test_duplicate_item_id():
     assert messages(text) == [
         "mine.yaml:20: prr-01: section 1, item 2: the id 'prr-01' is used twice"
     ]
+
+
+COVERAGE = """\
+source:
+  citation: Test suite
+  licence: CC0
+  provenance: seed 001, lines 1-9
+  coverage:
+    - element: Principle 1
+      items: [prr-01, prr-09]
+    - element: Principle 2
+      items: []
+    - element: Principle 1
+      items: [prr-02]
+"""
+
+
+def with_source(block: str) -> str:
+    return VALID.replace("source: {citation: Test suite, licence: CC0}\n", block)
+
+
+def test_source_coverage_names_items_that_exist_or_says_why_none():
+    assert messages(with_source(COVERAGE)) == [
+        "mine.yaml:13: prr-09: source, coverage entry 1, item listed 2: "
+        "the coverage names the item 'prr-09', which does not exist",
+        "mine.yaml:14: -: source, coverage entry 2: an element with no items "
+        "needs a note saying why no item covers it",
+        "mine.yaml:16: -: source, coverage entry 3, element: the element "
+        "'Principle 1' is listed twice",
+    ]
+
+
+def test_source_coverage_and_provenance_are_kept():
+    fixed = (
+        COVERAGE.replace("prr-01, prr-09", "prr-01")
+        .replace(
+            "Principle 1\n      items: [prr-02]", "Principle 3\n      items: [prr-02]"
+        )
+        .replace("items: []\n", "items: []\n      note: Addressed to the government.\n")
+    )
+    source = parse_text(with_source(fixed), "mine.yaml").source
+    assert source.provenance == "seed 001, lines 1-9"
+    assert [(c.element, c.items, c.note) for c in source.coverage] == [
+        ("Principle 1", ["prr-01"], None),
+        ("Principle 2", [], "Addressed to the government."),
+        ("Principle 3", ["prr-02"], None),
+    ]
+
+
+def test_an_instrument_without_provenance_or_coverage_keeps_its_hash():
+    snapshot = parse_text(VALID, "mine.yaml").snapshot()
+    assert set(snapshot["source"]) == {"citation", "url", "licence"}
 
 
 def test_band_errors_show_the_values():

@@ -589,3 +589,37 @@ def test_a_stored_upload_that_no_longer_parses_is_left_out(demo, db, client, aut
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('class="govuk-summary-card"') == 6
     assert client.get("/instruments/ghost").status_code == 404
+
+
+# Provenance -------------------------------------------------------------------
+
+PROVENANCE = "seed file 999_0123abcd.txt, lines 9001-9002"
+
+
+@pytest.mark.parametrize("who", [HEAD, DEPUTY, GOVERNOR, TRUST_LEAD, CLUSTER_LEAD])
+def test_provenance_is_never_shown_to_readers(demo, db, client, auth, who):
+    auth.login(ADMIN)
+    with_provenance = own().replace(
+        "  licence: For use within the partnership.\n",
+        "  licence: For use within the partnership.\n"
+        f"  provenance: {PROVENANCE}\n"
+        "  coverage:\n"
+        "    - element: Welcoming new staff\n"
+        "      items: [ind-01, ind-02]\n",
+    )
+    assert upload(auth, with_provenance, owner="platform").status_code == 302
+    preview = client.get("/instruments/welcome-check").get_data(as_text=True)
+    assert PROVENANCE in preview  # admins may see where the text came from
+    assert 'href="#item-ind-02"' in preview  # coverage links its items
+    auth.logout()
+    auth.login(who)
+    for url in (
+        "/instruments",
+        "/instruments/welcome-check",
+        "/instruments/welcome-check/print",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        text = page.get_data(as_text=True)
+        assert "Written by the partnership for its own schools (2026)." in text, url
+        assert "9001-9002" not in text and "999_0123abcd" not in text, url

@@ -501,6 +501,7 @@ _ENTRY_WORDS = {
     "actions": "action",
     "evidence_prompts": "evidence prompt",
     "tags": "tag",
+    "coverage": "coverage entry",
 }
 _BOOL_WORDS = re.compile(r"(?<![\w-])(yes|no|on|off|y|n|true|false)(?![\w-])", re.I)
 
@@ -523,7 +524,7 @@ def where(loc: Loc) -> str:
                 parts.append(".".join(keys))
                 keys = []
             word = _ENTRY_WORDS[part]
-            if part == "items" and steps[:1] == ["actions"]:
+            if part == "items" and (steps[:1] == ["actions"] or "coverage" in steps):
                 word = "item listed"
             parts.append(f"{word} {following + 1}")
             i += 2

@@ -60,12 +60,27 @@ class _Model(BaseModel):
     )
 
 
+class Coverage(_Model):
+    """One element of the source (a suggestion, a condition, a strand) and its items."""
+
+    element: Text
+    items: list[Slug] = []
+    # Why no item covers the element; required when `items` is empty.
+    note: Text | None = Field(default=None, exclude_if=lambda note: note is None)
+
+
 class Source(_Model):
     """Where an instrument comes from and on what terms it may be used."""
 
     citation: Text
     url: Text | None = None
     licence: Text
+    # Internal: where in the repository's source documents the content was
+    # taken from. Only the file and platform admins see it, never readers.
+    # Both new keys are left out of the snapshot when absent, so the content
+    # hash of an instrument without them is what it always was.
+    provenance: Text | None = Field(default=None, exclude_if=lambda text: text is None)
+    coverage: list[Coverage] = Field(default=[], exclude_if=lambda entries: not entries)
 
 
 class Point(_Model):
@@ -275,6 +290,7 @@ def reference_errors(data: Any) -> list[RefError]:
     errors += _raw_item_errors(data, scale, codes)
     errors += _raw_scoring_errors(data, _list(scale.get("points")))
     errors += _raw_action_errors(data)
+    errors += _raw_coverage_errors(data)
     return errors
 
 
@@ -488,15 +504,19 @@ def _raw_scoring_errors(data: dict, points: list) -> list[RefError]:
     return errors
 
 
-def _raw_action_errors(data: dict) -> list[RefError]:
-    errors: list[RefError] = []
-    item_ids = {
+def _item_ids(data: dict) -> set[str]:
+    return {
         item.get("id")
         for section in _list(data.get("sections"))
         if isinstance(section, dict)
         for item in _list(section.get("items"))
         if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
+
+
+def _raw_action_errors(data: dict) -> list[RefError]:
+    errors: list[RefError] = []
+    item_ids = _item_ids(data)
     for a, action in enumerate(_list(data.get("actions"))):
         if not isinstance(action, dict):
             continue
@@ -509,6 +529,52 @@ def _raw_action_errors(data: dict) -> list[RefError]:
                         f"the action names the item {item_id!r}, which does not exist",
                     )
                 )
+    return errors
+
+
+def _raw_coverage_errors(data: dict) -> list[RefError]:
+    source = data.get("source") if isinstance(data.get("source"), dict) else {}
+    errors: list[RefError] = []
+    item_ids = _item_ids(data)
+    elements: set[str] = set()
+    for c, entry in enumerate(_list(source.get("coverage"))):
+        if not isinstance(entry, dict):
+            continue
+        loc: Loc = ("source", "coverage", c)
+        element = entry.get("element")
+        if isinstance(element, str) and element.strip():
+            if element.strip() in elements:
+                errors.append(
+                    (
+                        loc + ("element",),
+                        None,
+                        f"the element {element.strip()!r} is listed twice",
+                    )
+                )
+            elements.add(element.strip())
+        items = entry.get("items", [])
+        for i, item_id in enumerate(_list(items)):
+            if isinstance(item_id, str) and item_id not in item_ids:
+                errors.append(
+                    (
+                        loc + ("items", i),
+                        item_id,
+                        f"the coverage names the item {item_id!r}, which does not exist",
+                    )
+                )
+        note = entry.get("note")
+        if (
+            isinstance(items, list)
+            and not items
+            and not (isinstance(note, str) and note.strip())
+        ):
+            errors.append(
+                (
+                    loc,
+                    None,
+                    "an element with no items needs a note saying why no item covers it",
+                )
+            )
     return errors
 
 

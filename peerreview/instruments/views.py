@@ -86,10 +86,6 @@ def preview(instrument_id):
         hide=True,
     )
     snapshot = found.instrument.snapshot()
-    actions: dict[str, list[str]] = {}
-    for action in snapshot["actions"]:
-        for item_id in action["items"]:
-            actions.setdefault(item_id, []).append(action["text"])
     return render_template(
         "instruments/preview.html",
         pdf=pdf_state(found),
@@ -97,20 +93,29 @@ def preview(instrument_id):
         instrument=snapshot,
         choices=answer_choices(snapshot["scale"]),
         descriptors=snapshot["scale"]["kind"] == "maturity",
-        actions=actions,
+        actions=_actions_by_item(snapshot),
         item_count=found.instrument.item_count,
+        # Where the text was taken from is internal: platform admins only.
+        provenance=snapshot["source"].get("provenance")
+        if perm.is_admin(current_user)
+        else None,
     )
 
 
-def _print_data(found) -> dict:
-    snapshot = found.instrument.snapshot()
+def _actions_by_item(snapshot: dict) -> dict[str, list[str]]:
+    """Return the suggested actions' texts keyed by the items they name."""
     actions: dict[str, list[str]] = {}
     for action in snapshot["actions"]:
         for item_id in action["items"]:
             actions.setdefault(item_id, []).append(action["text"])
+    return actions
+
+
+def _print_data(found) -> dict:
+    snapshot = found.instrument.snapshot()
     return {
         "instrument": snapshot,
-        "actions": actions,
+        "actions": _actions_by_item(snapshot),
         "item_count": found.instrument.item_count,
         "kind": "instrument",
     }
