@@ -799,3 +799,18 @@ def m018_sign_in_links(db):
     )
     db["sign_in_links"].create_index(["issuer", "subject"], unique=True)
     db["sign_in_links"].create_index(["user_id", "provider"], unique=True)
+
+
+@migrations()
+def m020_evidence_reuse_and_edits(db):
+    # A piece brought into a later cycle is a row of its own (so editing it
+    # there never changes what an earlier cycle, or its peer reviewers, saw)
+    # naming the same blob: the bytes are stored once. reused_from is the
+    # first piece of the line, so a piece is never brought in twice.
+    db["evidence"].add_column("reused_from", int)
+    # Edits carry the revision the editor loaded: a stale one is a conflict.
+    db["evidence"].add_column("revision", int, not_null_default=1)
+    db["evidence"].add_column("edited_by", int)
+    db["evidence"].add_column("edited_at", str)
+    # Whether any piece still names a blob (removal, replacement, the sweep).
+    db["evidence"].create_index(["blob"])

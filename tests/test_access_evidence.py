@@ -18,6 +18,8 @@ GET_ROUTES = {
     "/cycles/10/evidence/new/link": NOBODY,
     "/cycles/9/evidence/new/nonsense": NOBODY,
     "/cycles/9/evidence/999/download": NOBODY,
+    "/cycles/9/evidence/reuse": NORTHFIELD_TEAM,
+    "/cycles/10/evidence/reuse": NOBODY,
     # The host's team and the reviewers see what the host shows them.
     "/cycles/27/evidence/peer": row(302, 200, 200, 404, 404, 404),
     "/cycles/9/evidence/peer": NOBODY,  # not a peer review
@@ -30,6 +32,7 @@ GET_ROUTES = {
 POST_ROUTES = {
     "/cycles/9/evidence/999/remove": NOBODY,
     "/cycles/10/evidence/new/note": NOBODY,
+    "/cycles/10/evidence/reuse": NOBODY,
     "/cycles/27/evidence/peer": NOBODY,  # agreed: marks no longer change
     "/cycles/27/evidence/share": NOBODY,
     "/cycles/27/findings": NOBODY,  # agreed: findings no longer change

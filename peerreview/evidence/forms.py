@@ -86,3 +86,20 @@ def checks_form(pieces, current: dict):
             ),
         )
     return ChecksForm()
+
+
+class ReuseForm(FlaskForm):
+    """Which pieces of earlier cycles to bring into this one."""
+
+    pieces = SelectMultipleField(
+        "Evidence to bring in", coerce=int, validate_choice=False
+    )
+
+
+def reuse_form(groups):
+    """Build the form: one box per piece that can be brought in."""
+    form = ReuseForm()
+    form.pieces.choices = options(
+        (p["id"], p["id"]) for g in groups for p in g["pieces"] if p["reason"] is None
+    )
+    return form

@@ -19,7 +19,9 @@ import urllib.parse
 import zipfile
 
 from .. import anonymity, audit
+from ..cycles import service as cycles
 from ..db import checkpoint, connect, immediate, now, write_one
+from ..scoring.crosswalk import compare_versions
 
 log = logging.getLogger(__name__)
 
@@ -179,11 +181,15 @@ def _owner(cycle: dict) -> dict:
     return {"team_id": cycle["team_id"], "school_id": cycle.get("school_id")}
 
 
-def _check_common(cycle: dict, title: str, item_ids) -> tuple[str, list[str]]:
+def _check_cycle(cycle: dict) -> None:
     if cycle["kind"] != "self":
         raise EvidenceError("Evidence is kept on the school's own self-evaluation.")
     if cycle["state"] == "closed":
         raise EvidenceError("The cycle is closed: evidence can no longer be added.")
+
+
+def _check_common(cycle: dict, title: str, item_ids) -> tuple[str, list[str]]:
+    _check_cycle(cycle)
     title = (title or "").strip()
     if not title:
         raise EvidenceError("Give the evidence a title", "title")
@@ -269,17 +275,19 @@ def add_link(db, cycle: dict, *, title: str, url: str, item_ids, actor_id: int) 
 
 
 def used_bytes(db, cycle: dict) -> int:
-    """Return the bytes of files the cycle's school (or trust board) keeps."""
+    """Return the bytes of files the cycle's school (or trust board) keeps.
+
+    Finished files only (an upload under way has no evidence row yet), and
+    each stored blob once, however many cycles' pieces name it.
+    """
     if cycle.get("school_id"):
-        sql, key = (
-            "SELECT total(size) FROM evidence WHERE school_id = ?",
-            cycle["school_id"],
-        )
+        where, key = "school_id = ?", cycle["school_id"]
     else:
-        sql, key = (
-            "SELECT total(size) FROM evidence WHERE team_id = ? AND school_id IS NULL",
-            cycle["team_id"],
-        )
+        where, key = "team_id = ? AND school_id IS NULL", cycle["team_id"]
+    sql = (
+        "SELECT total(size) FROM (SELECT max(size) AS size FROM evidence "
+        f"WHERE {where} AND blob IS NOT NULL GROUP BY blob)"
+    )
     return int(db.execute(sql, [key]).fetchone()[0])
 
 
@@ -378,6 +386,7 @@ def _stem(filename: str | None) -> str:
 _COLUMNS = (
     "e.id, e.cycle_id, e.team_id, e.school_id, e.kind, e.title, e.note, e.url, "
     "e.filename, e.media_type, e.size, e.added_by, e.added_at, "
+    "e.reused_from, e.revision, "
     "u.name AS added_by_name, s.name AS school_name, t.name AS team_name, "
     "c0.anonymous AS origin_anonymous"
 )
@@ -496,20 +505,196 @@ def remove(db, cycle: dict, eid: int, *, actor_id: int) -> None:
             for table in ("evidence_checks", "peer_evidence"):
                 db.execute(f"DELETE FROM {table} WHERE evidence_id = ?", [eid])
             db.execute("DELETE FROM evidence WHERE id = ?", [eid])
+            blob = None if _named(db, blob) else blob
         audit.record(
             db, actor_id, "evidence.remove", "evidence", eid, cycle=cycle["id"]
         )
     if blob:
-        # Chunk by chunk, like the upload, so saves never wait long behind it.
-        seq = 0
-        while write_one(
-            db,
-            "DELETE FROM evidence_chunks WHERE blob = ? AND seq = ? RETURNING seq",
-            [blob, seq],
-        ):
-            seq += 1
-            if seq % CHECKPOINT_CHUNKS == 0:
-                checkpoint(db)
+        delete_blob(db, blob)
+
+
+def _named(db, blob: str | None) -> bool:
+    """Whether any piece of evidence (of any cycle) still names this blob."""
+    return bool(
+        blob
+        and db.execute(
+            "SELECT 1 FROM evidence WHERE blob = ? LIMIT 1", [blob]
+        ).fetchone()
+    )
+
+
+def delete_blob(db, blob: str) -> int:
+    """Delete a blob's chunks, one short transaction each; return how many.
+
+    Chunk by chunk, like the upload, so saves never wait long behind it.
+    Called once no piece names the blob (decided inside the transaction that
+    stopped naming it), so nothing can start naming it again.
+    """
+    seq = 0
+    while write_one(
+        db,
+        "DELETE FROM evidence_chunks WHERE blob = ? AND seq = ? RETURNING seq",
+        [blob, seq],
+    ):
+        seq += 1
+        if seq % CHECKPOINT_CHUNKS == 0:
+            checkpoint(db)
+    return seq
+
+
+# Bringing evidence into a later cycle -------------------------------------------
+
+_COPIED = (
+    "kind, title, note, url, filename, media_type, size, sha256, blob, reused_from"
+)
+
+
+def carried_items(earlier: dict, cycle: dict) -> dict[str, list[str]]:
+    """Map each item of an earlier cycle to the items of `cycle` that carry it.
+
+    The same rule as change over time (``crosswalk.compare_versions``): by
+    id within a major version, through the crosswalk across one; an item
+    that is not comparable carries nothing.
+    """
+    links = compare_versions(earlier["snapshot"].data, cycle["snapshot"].data)
+    out: dict[str, list[str]] = {}
+    for new_id, link in links["items"].items():
+        for source in (link or {}).get("from", []):
+            out.setdefault(source["id"], []).append(new_id)
+    return out
+
+
+def _roots_in(db, cycle_id: int) -> set[int]:
+    """The first piece of the line of every piece linked to a cycle."""
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT coalesce(e.reused_from, e.id) FROM evidence e "
+            "JOIN evidence_items i ON i.evidence_id = e.id WHERE i.cycle_id = ?",
+            [cycle_id],
+        )
+    }
+
+
+def reusable(db, cycle: dict, may_view) -> list[dict]:
+    """The team's earlier self-evaluations, newest first, with the pieces on offer.
+
+    may_view(cycle) -> bool is the viewer's permission on each earlier
+    cycle, the same check as its evidence page. Each piece says which items of `cycle` it would
+    be linked to (``targets``) and whether it can be brought in
+    (``reason`` is None) or why not: it is here already, or none of its
+    items is in this cycle's version. A piece brought in before and kept
+    in several cycles is offered once, from the newest.
+    """
+    here = _roots_in(db, cycle["id"])
+    seen: set[int] = set()
+    position = {item_id: n for n, item_id in enumerate(cycle["snapshot"].item_ids, 1)}
+    groups = []
+    for (cid,) in db.execute(
+        "SELECT id FROM cycles WHERE team_id = ? AND kind = 'self' AND id < ? "
+        "ORDER BY id DESC",
+        [cycle["team_id"], cycle["id"]],
+    ).fetchall():
+        earlier = cycles.get_cycle(db, cid)
+        if earlier is None or not may_view(earlier):
+            continue
+        carried = carried_items(earlier, cycle)
+        pieces = []
+        for piece in for_cycle(db, earlier):
+            root = piece["reused_from"] or piece["id"]
+            if root in seen:
+                continue
+            seen.add(root)
+            targets = {t for i in piece["item_ids"] for t in carried.get(i, [])}
+            piece["targets"] = sorted(targets, key=position.get)
+            piece["numbers"] = [position[t] for t in piece["targets"]]
+            if root in here:
+                piece["reason"] = "Already in this cycle"
+            elif not targets:
+                piece["reason"] = "None of its items is in this cycle's instrument"
+            else:
+                piece["reason"] = None
+            pieces.append(piece)
+        if pieces:
+            groups.append({"cycle": earlier, "pieces": pieces})
+    return groups
+
+
+def reuse(db, cycle: dict, evidence_ids, *, actor_id: int, may_view) -> int:
+    """Bring chosen pieces of earlier cycles into `cycle`; return how many.
+
+    Each becomes a piece of this cycle of its own (its title, note or link
+    copied, so an edit here never changes what an earlier cycle rests on),
+    linked to the items that carry its earlier ones. A file's bytes are not
+    copied: the new piece names the same stored blob, counted once against
+    the quota and deleted only when no piece names it.
+    """
+    _check_cycle(cycle)
+    offered = {
+        p["id"]: p
+        for group in reusable(db, cycle, may_view)
+        for p in group["pieces"]
+        if p["reason"] is None
+    }
+    chosen = [offered[i] for i in dict.fromkeys(_ids(evidence_ids)) if i in offered]
+    if not chosen:
+        raise EvidenceError(
+            "Choose at least one piece of evidence to bring in", "pieces"
+        )
+    stamp = now()
+    brought = 0
+    with immediate(db):
+        here = _roots_in(db, cycle["id"])  # again, under the write lock
+        for piece in chosen:
+            row = db.execute(
+                f"SELECT {_COPIED} FROM evidence WHERE id = ?", [piece["id"]]
+            ).fetchone()
+            root = piece["reused_from"] or piece["id"]
+            if row is None or root in here:
+                continue  # removed, or brought in by someone else, meanwhile
+            copy = dict(zip(_COPIED.split(", "), row, strict=True))
+            eid = (
+                db["evidence"]
+                .insert(
+                    {
+                        **copy,
+                        "reused_from": root,
+                        "cycle_id": cycle["id"],
+                        **_owner(cycle),
+                        "added_by": actor_id,
+                        "added_at": stamp,
+                    }
+                )
+                .last_pk
+            )
+            db["evidence_items"].insert_all(
+                {"evidence_id": eid, "cycle_id": cycle["id"], "item_id": i}
+                for i in piece["targets"]
+            )
+            audit.record(
+                db,
+                actor_id,
+                "evidence.reuse",
+                "evidence",
+                eid,
+                cycle=cycle["id"],
+                source=piece["id"],
+                items=piece["targets"],
+            )
+            here.add(root)
+            brought += 1
+    log.info("cycle %s: %s pieces of evidence brought in", cycle["id"], brought)
+    return brought
+
+
+def _ids(values) -> list[int]:
+    out = []
+    for value in values or ():
+        try:
+            out.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 # What readers see ----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Pages for evidence: a cycle's list, adding a note, link or file, downloads."""
 
 import logging
+from functools import partial
 from urllib.parse import quote
 
 from flask import (
@@ -26,7 +27,7 @@ from ..loaders import load_cycle
 from ..peer import service as peer
 from ..peer.views import back_to_review
 from . import service
-from .forms import ShareForm, checks_form, evidence_form
+from .forms import ShareForm, checks_form, evidence_form, reuse_form
 
 bp = Blueprint("evidence", __name__)
 log = logging.getLogger(__name__)
@@ -111,6 +112,33 @@ def add(cid, kind):
         back_url=url_for(BACK[back], cid=cid),
         max_mb=current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024),
         accepted=service.ACCEPTED,
+    ), status
+
+
+@bp.route("/cycles/<int:cid>/evidence/reuse", methods=["GET", "POST"])
+@login_required
+def reuse(cid):
+    """Bring pieces of evidence from the team's earlier cycles into this one."""
+    db = get_db()
+    cycle = load_cycle(db, cid, perm.can_add_evidence)
+    may_view = partial(perm.can_view_evidence, current_user)
+    groups = service.reusable(db, cycle, may_view)
+    form = reuse_form(groups)
+    if form.validate_on_submit():
+        try:
+            n = service.reuse(
+                db, cycle, form.pieces.data, actor_id=current_user.id, may_view=may_view
+            )
+        except service.EvidenceError as e:
+            form.pieces.errors = [*form.pieces.errors, str(e)]
+        else:
+            flash(
+                f"{n} piece{'s' if n != 1 else ''} of evidence brought in.", "success"
+            )
+            return redirect(url_for("evidence.index", cid=cid))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "evidence/reuse.html", cycle=cycle, groups=groups, form=form
     ), status
 
 
