@@ -267,3 +267,84 @@ def test_a_partnership_lead_starts_from_home(demo, auth, client):
         assert page.status_code == 200
         assert page.request.path.startswith("/partnerships/1/")
     assert "/partnerships/2/" not in led
+
+
+# Choosing a school in a big partnership -------------------------------------------
+
+
+@pytest.fixture
+def big(demo_full):
+    from many_schools import add_reviewed_schools
+
+    return add_reviewed_schools(demo_full)
+
+
+def _help_for(page: str) -> list[str]:
+    """The schools the page lists help for (the headings under "Who can help whom")."""
+    import re
+
+    part = page.split('id="who-can-help"', 1)[1] if 'id="who-can-help"' in page else ""
+    return re.findall(r'<h3 class="govuk-heading-s">([^<]*)</h3>', part)
+
+
+def test_a_big_partnership_chooses_a_school_by_typing(big, auth, client):
+    auth.login(TRUST_LEAD)
+    page = client.get("/partnerships/1/comparison?round=2").get_data(as_text=True)
+    # A labelled text box with every reviewed school's name as a suggestion.
+    assert '<label class="govuk-label govuk-label--s" for="school">' in page
+    assert 'id="school" name="school" type="text" list="school-names"' in page
+    names = page.split('<datalist id="school-names">', 1)[1].split("</datalist>")[0]
+    assert names.count("<option") == 24
+    assert "<select" not in page
+    assert _help_for(page) == []
+    # A whole name in any case, or a part only one school's name fits.
+    for typed in ("castle hill academy", "Castle", "heysham"):
+        page = client.get(
+            "/partnerships/1/comparison", query_string={"round": 2, "school": typed}
+        ).get_data(as_text=True)
+        assert len(_help_for(page)) == 1, typed
+        assert typed.casefold() in _help_for(page)[0].casefold()
+    # The chosen school's name stays in the box, and its id works as well.
+    assert 'value="Heysham High School"' in page
+    page = client.get("/partnerships/1/comparison?round=2&school=3").get_data(True)
+    assert _help_for(page) == ["Castle Hill Academy"]
+
+
+def test_a_part_name_that_fits_several_schools_lists_them(big, auth, client):
+    auth.login(TRUST_LEAD)
+    response = client.get(
+        "/partnerships/1/comparison", query_string={"round": 2, "school": "st mary"}
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "2 schools have a name like “st mary”: choose one." in page
+    assert ">St Mary&#39;s Catholic Primary School</a>" in page
+    assert _help_for(page) == []
+    # Each is a link that keeps the other choices and names the school.
+    import re
+
+    links = re.findall(r'<li><a class="govuk-link" href="([^"]*school=\d+[^"]*)"', page)
+    assert len(links) == 2 and all("round=2" in u for u in links)
+    chosen = client.get(links[0].replace("&amp;", "&")).get_data(as_text=True)
+    assert len(_help_for(chosen)) == 1
+
+
+def test_a_name_no_school_has_is_refused_with_a_message(big, auth, client):
+    auth.login(TRUST_LEAD)
+    response = client.get(
+        "/partnerships/1/comparison", query_string={"round": 2, "school": "Hogwarts"}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page
+    assert "No school reviewed in this round has a name like “Hogwarts”" in page
+    assert 'aria-describedby="school-hint school-error"' in page
+
+
+def test_the_report_page_chooses_a_school_the_same_way(big, auth, client):
+    auth.login(TRUST_LEAD)
+    page = client.get(
+        "/partnerships/1/reports", query_string={"round": 2, "school": "castle"}
+    ).get_data(as_text=True)
+    assert 'value="Castle Hill Academy"' in page
+    assert "school=3" in page  # the preview and the PDF carry the choice

@@ -11,6 +11,7 @@ from ..cycles import service as cycles
 from ..db import immediate
 from ..organisations import postcodes
 from ..peer import service as peer
+from ..scoring.scale import ScaleText
 
 MODES = {
     "gap": "Gap (self minus peer)",
@@ -254,14 +255,18 @@ def rank_helpers(priorities, strengths, schools, max_miles):
     return result
 
 
-def fmt(x, mode) -> str:
-    """Return a figure as the page shows it: gaps signed, one decimal place."""
+def fmt(x, mode, scale: ScaleText | None = None) -> str:
+    """Return a figure as the page shows it: gaps signed, one decimal place.
+
+    A self or peer mean on a letter-grade (or yes / no) scale is the nearest
+    grade when the scale is given; a gap is always a number of steps.
+    """
     if x is None:
         return "–"
     if mode == "gap":
         sign = "+" if x > 0.05 else ("−" if x < -0.05 else "")
         return f"{sign}{abs(x):.1f}"
-    return f"{x:.1f}"
+    return scale.mean(x) if scale else f"{x:.1f}"
 
 
 def band(x, mode, lo, hi) -> str:
@@ -278,20 +283,55 @@ def band(x, mode, lo, hi) -> str:
 def grid(data: dict) -> list[dict]:
     """Return the matrix rows for the chosen measure: per school, (class, text) cells."""
     mode, lo, hi = data["mode"], data["lo"], data["hi"]
+    scale = data.get("scale")
     rows = []
     for school in data["schools"]:
         cells = []
         for s in data["sections"]:
             x = _cell(data["cells"].get((school["id"], s["id"])), mode)
-            cells.append((band(x, mode, lo, hi), fmt(x, mode)))
+            cells.append((band(x, mode, lo, hi), fmt(x, mode, scale)))
         x = _cell(data["school_totals"].get(school["id"]), mode)
-        cells.append((band(x, mode, lo, hi), fmt(x, mode)))
+        cells.append((band(x, mode, lo, hi), fmt(x, mode, scale)))
         rows.append({"school": school, "cells": cells})
     return rows
 
 
 def _cell(row, mode):
     return None if row is None else row[mode]
+
+
+def _words(text: str) -> list[str]:
+    return "".join(c if c.isalnum() else " " for c in text.casefold()).split()
+
+
+def find_school(schools: list[dict], wanted) -> tuple[int | None, list[dict]]:
+    """Return (the school meant, or None; the schools that a part name fits).
+
+    ``wanted`` is a school's id (from a link) or what a person typed in the
+    chooser: a whole name in any case, or words each found in the start of
+    a word of one school's name ("castle acad"). When the words fit several
+    schools, they are returned for the person to choose from, in name order.
+    """
+    if wanted is None or str(wanted).strip() == "":
+        return None, []
+    text = str(wanted).strip()
+    if text.isdigit():
+        found = next((s for s in schools if s["id"] == int(text)), None)
+        return (found["id"], []) if found else (None, [])
+    typed = _words(text)
+    if not typed:
+        return None, []
+    exact = [s for s in schools if _words(s["name"]) == typed]
+    if exact:
+        return exact[0]["id"], []
+    fits = [
+        s
+        for s in schools
+        if all(any(w.startswith(t) for w in _words(s["name"])) for t in typed)
+    ]
+    if len(fits) == 1:
+        return fits[0]["id"], []
+    return None, fits
 
 
 def partnership_view(
@@ -301,14 +341,15 @@ def partnership_view(
     instrument_id: str | None = None,
     round_id: int | None = None,
     mode: str = "gap",
-    help_school_id: int | None = None,
+    help_school: int | str | None = None,
     max_miles: float = postcodes.DEFAULT_MILES,
     help_all_up_to: int = 12,
 ) -> dict:
     """Return everything the partnership page and its exports show.
 
     Who can help whom is worked out for every school when the partnership
-    has at most help_all_up_to schools, otherwise for the chosen school.
+    has at most help_all_up_to schools, otherwise for the chosen school:
+    help_school is its id, or what a person typed (see find_school).
     """
     mode = mode if mode in MODES else "gap"
     refresh(db, partnership_id)
@@ -336,19 +377,24 @@ def partnership_view(
         "spread": [],
         "trend": {},
         "help": {},
-        "help_school_id": help_school_id,
+        "help_school_id": None,
+        "school_text": str(help_school or "").strip(),
+        "school_matches": [],
+        "school_unknown": False,
         "help_all": len(schools) <= help_all_up_to,
         "names": {sid: s["name"] for sid, s in schools.items()},
         "item_info": {},
         "grid": [],
         "lo": None,
         "hi": None,
+        "scale": None,
     }
     if chosen is None:
         return data
     snap = round_snapshot(db, chosen["id"])
     lo, hi = peer.scale_bounds(snap)
     data.update(lo=lo, hi=hi, sections=snap.sections, item_info=snap.items)
+    data["scale"] = ScaleText(snap.points, snap.scale.get("kind"))
     cells = {
         (r["school_id"], r["section_id"]): r for r in matrix_rows(db, chosen["id"])
     }
@@ -371,6 +417,11 @@ def partnership_view(
     data["trend"] = trend
     data["grid"] = grid(data)
     at_most, at_least = thresholds(lo, hi)
+    help_school_id, data["school_matches"] = find_school(data["schools"], help_school)
+    data["help_school_id"] = help_school_id
+    data["school_unknown"] = bool(
+        data["school_text"] and help_school_id is None and not data["school_matches"]
+    )
     if data["help_all"] or help_school_id in schools:
         only = None if data["help_all"] else help_school_id
         data["help"] = rank_helpers(
@@ -391,17 +442,28 @@ def export_rows(data: dict) -> dict[str, list[list]]:
     sections = data["sections"]
     items = data["item_info"]
 
+    scale = data["scale"]
+
     def num(x):
         return None if x is None else round(x, 2)
+
+    # On a letter-grade or yes / no scale a score is its grade or word, as on
+    # the page; gaps and spreads stay numbers (steps along the scale).
+    def mean(x):
+        return scale.mean(x) if scale.worded and x is not None else num(x)
+
+    def point(x):
+        return scale.point(x) if scale.worded and x is not None else x
 
     matrix = [["School", "Measure"] + [s["title"] for s in sections] + ["Overall"]]
     for school in data["schools"]:
         for mode in ("self", "peer", "gap"):
             row = [school["name"], MODES[mode]]
+            shown = num if mode == "gap" else mean
             for s in sections:
                 cell = data["cells"].get((school["id"], s["id"]))
-                row.append(num(_cell(cell, mode)))
-            row.append(num(_cell(data["school_totals"].get(school["id"]), mode)))
+                row.append(shown(_cell(cell, mode)))
+            row.append(shown(_cell(data["school_totals"].get(school["id"]), mode)))
             matrix.append(row)
     spread = [
         [
@@ -424,13 +486,13 @@ def export_rows(data: dict) -> dict[str, list[list]]:
                 r["item_id"],
                 items[r["item_id"]]["statement"],
                 r["n"],
-                r["peer_min"],
-                r["peer_max"],
-                num(r["peer_mean"]),
+                point(r["peer_min"]),
+                point(r["peer_max"]),
+                mean(r["peer_mean"]),
                 num(r["peer_sd"]),
-                r["self_min"],
-                r["self_max"],
-                num(r["self_mean"]),
+                point(r["self_min"]),
+                point(r["self_max"]),
+                mean(r["self_mean"]),
                 num(r["gap"]),
             ]
         )
@@ -452,8 +514,8 @@ def export_rows(data: dict) -> dict[str, list[list]]:
                     [
                         school["name"],
                         rnd["title"],
-                        num(r["self"]),
-                        num(r["peer"]),
+                        mean(r["self"]),
+                        mean(r["peer"]),
                         num(r["gap"]),
                         r["n"],
                     ]
@@ -478,7 +540,7 @@ def export_rows(data: dict) -> dict[str, list[list]]:
                         all_names.get(sid, ""),
                         e["item_id"],
                         statement,
-                        e["value"],
+                        point(e["value"]),
                         "",
                         None,
                         None,
@@ -490,9 +552,9 @@ def export_rows(data: dict) -> dict[str, list[list]]:
                         all_names.get(sid, ""),
                         e["item_id"],
                         statement,
-                        e["value"],
+                        point(e["value"]),
                         h["name"],
-                        h["value"],
+                        point(h["value"]),
                         None if h["miles"] is None else round(h["miles"], 1),
                     ]
                 )

@@ -7,8 +7,8 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import IntegerField, RadioField, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import IntegerField, RadioField, StringField
+from wtforms.validators import Length, NumberRange, Optional
 
 from .. import catalogue
 from .. import permissions as perm
@@ -38,7 +38,11 @@ class FilterForm(FlaskForm):
         default="gap",
         validators=[Optional()],
     )
-    school = SelectField("Who can help", validate_choice=False)
+    # Typed, with the schools' names as suggestions (a datalist): a drop-down
+    # of hundreds of schools could not be searched, nor read on a phone.
+    school = StringField(
+        "Who can help: which school?", validators=[Optional(), Length(max=200)]
+    )
     miles = IntegerField(
         "Within (miles, as the crow flies)",
         default=postcodes.DEFAULT_MILES,
@@ -69,7 +73,7 @@ def view_data(db, pid):
         instrument_id=form.instrument.data or None,
         round_id=as_int(form.round.data),
         mode=form.view.data or "gap",
-        help_school_id=as_int(form.school.data),
+        help_school=form.school.data,
         max_miles=form.miles.data
         if ok and form.miles.data
         else postcodes.DEFAULT_MILES,
@@ -83,9 +87,14 @@ def view_data(db, pid):
     form.round.choices = options((str(r["id"]), r["title"]) for r in data["rounds"])
     form.round.data = str(data["round"]["id"]) if data["round"] else None
     form.view.data = data["mode"]
-    form.school.choices = options(
-        [("", "Choose a school")] + [(str(s["id"]), s["name"]) for s in data["schools"]]
-    )
+    if data["help_school_id"]:
+        form.school.data = data["names"].get(data["help_school_id"])
+    if data["school_unknown"] and not data["help_all"]:
+        form.school.errors = [
+            *form.school.errors,
+            f"No school reviewed in this round has a name like “{data['school_text']}”",
+        ]
+        ok = False
     return form, data, ok
 
 
@@ -170,7 +179,11 @@ def trend_rows_html(d: dict) -> Markup:
         cells = []
         for r in d["rounds"]:
             c = t.get(r["id"])
-            text = f"peer {c['peer']:.1f}, gap {fmt(c['gap'], 'gap')}" if c else "–"
+            text = (
+                f"peer {d['scale'].mean(c['peer'])}, gap {fmt(c['gap'], 'gap')}"
+                if c
+                else "–"
+            )
             cells.append(
                 f'<td class="govuk-table__cell govuk-table__cell--numeric">{text}</td>'
             )

@@ -82,3 +82,57 @@ class Scale:
             if v <= value + EPS:
                 found = i
         return found
+
+
+# Scales whose points are words or grades, not numbers a reader would use.
+WORDED_KINDS = ("letter", "yes_no")
+
+
+class ScaleText:
+    """Write figures of one scale as its readers read them.
+
+    On a letter-grade or yes / no scale a point is its grade or word and a
+    mean is the nearest one, a half rounded up ("B+" for 5.5), as on the
+    results pages; on other scales the number. A gap or a spread is a
+    distance along the scale, not a value of it, so it stays a number (on a
+    worded scale, in steps between neighbouring points).
+    """
+
+    def __init__(self, points, kind=None):
+        self.points = [
+            (float(p["value"]), str(p.get("label", p["code"]))) for p in points
+        ]
+        self.points.sort()
+        self.worded = kind in WORDED_KINDS
+
+    def point(self, value) -> str:
+        """Return a value that is a point of the scale: its label, or the number."""
+        if value is None:
+            return "–"
+        if self.worded:
+            for v, label in self.points:
+                if abs(v - value) < EPS:
+                    return label
+        return f"{value:g}"
+
+    def mean(self, value) -> str:
+        """Return a mean on the scale: the nearest point's label, or one decimal place."""
+        if value is None:
+            return "–"
+        if not self.worded:
+            return f"{value:.1f}"
+        return min(self.points, key=lambda p: (abs(p[0] - value), -p[0]))[1]
+
+    def at_most(self, value) -> str:
+        """Return a threshold "at or below": the highest point within it."""
+        if not self.worded:
+            return f"{value:g}"
+        within = [label for v, label in self.points if v <= value + EPS]
+        return within[-1] if within else f"{value:g}"
+
+    def at_least(self, value) -> str:
+        """Return a threshold "at or above": the lowest point within it."""
+        if not self.worded:
+            return f"{value:g}"
+        within = [label for v, label in self.points if v >= value - EPS]
+        return within[0] if within else f"{value:g}"
