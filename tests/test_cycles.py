@@ -508,7 +508,7 @@ def test_snapshot_survives_edits_to_the_file(demo, db, tmp_path):
     before = cycle["snapshot"].data
     copy.write_text(
         copy.read_text()
-        .replace("version: 1.0.0", "version: 1.0.1")
+        .replace("version: 1.0.", "version: 1.9.")
         .replace("Strongly agree", "Agree strongly")
     )
     service._SNAPSHOTS.clear()

@@ -76,9 +76,7 @@ def test_every_shipped_file_passes_the_check():
 def test_shipped_file_is_complete(path):
     instrument = load_file(path)
     assert instrument.id == path.stem
-    assert instrument.version == "1.0.0"
-    # Every instrument cites its seed file by name.
-    assert "seed file 00" in instrument.source.citation
+    assert instrument.source.citation
     covered = {item_id for action in instrument.actions for item_id in action.items}
     assert [item.id for item in instrument.items() if item.id not in covered] == []
 

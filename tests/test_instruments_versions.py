@@ -21,6 +21,8 @@ from peerreview.instruments.versions import (
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "instruments"
 HEALTH = "partnership-health-check.yaml"
+# The released version of the health check, which these tests change.
+RELEASED = load_file(FOLDER / HEALTH).version
 FIRST_STATEMENT = (
     "Our partnership builds on relationships and joint work that already\n"
     "          exist between the schools."
@@ -39,6 +41,21 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def statement_line(path: Path) -> int:
+    """Return the line of the first item's statement key."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines) if "Our partnership builds" in line)
+
+
+def rename_first_item(path: Path) -> None:
+    """Give the first item a new id everywhere it is named, as a major version must."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("builds-on-relationships", "builds-on-what-exists"),
+        encoding="utf-8",
+    )
 
 
 def messages(folder: Path, *paths) -> list[str]:
@@ -71,13 +88,15 @@ def test_comments_and_layout_are_not_content(folder):
 
 
 def test_changed_file_without_a_bump_fails_naming_the_file_and_the_change(folder):
+    line = statement_line(folder / HEALTH)
     edit(folder / HEALTH, FIRST_STATEMENT, "Something else entirely.")
     assert messages(folder) == [
-        f"{HEALTH}:6: -: version 1.0.0 was released with other content and the "
+        f"{HEALTH}:6: -: version {RELEASED} was released with other content and the "
         "version did not change (item 'builds-on-relationships': statement "
         "reworded); this is a MAJOR change: make it version 2.0.0 at least, then "
         "run `flask instruments lock`",
-        f"{HEALTH}:37: builds-on-relationships: changed since 1.0.0: statement "
+        f"{HEALTH}:{line}: builds-on-relationships: "
+        f"changed since {RELEASED}: statement "
         "reworded (a MAJOR change)",
     ]
 
@@ -126,9 +145,8 @@ def test_lock_records_a_new_version_and_refuses_drift(folder):
         lock_instruments(
             [load_file(p) for p in folder.glob("*.yaml")], read_lock(folder)
         )
-    edit(path, "version: 1.0.0", "version: 2.0.0")
-    edit(path, "id: builds-on-relationships", "id: builds-on-what-exists")
-    edit(path, "[builds-on-relationships", "[builds-on-what-exists")
+    edit(path, f"version: {RELEASED}", "version: 2.0.0")
+    rename_first_item(path)
     assert len(messages(folder)) == 1
     recorded = lock_instruments(
         [load_file(p) for p in sorted(folder.glob("*.yaml"))], read_lock(folder)
@@ -136,12 +154,13 @@ def test_lock_records_a_new_version_and_refuses_drift(folder):
     assert recorded == ["partnership-health-check 2.0.0"]
     assert messages(folder) == []
     lock = read_lock(folder)
+    released = list(read_lock(FOLDER).released("partnership-health-check")["versions"])
     assert list(lock.released("partnership-health-check")["versions"]) == [
-        "1.0.0",
+        *released,
         "2.0.0",
     ]
     # Going back to a released version with other content is refused.
-    edit(path, "version: 2.0.0", "version: 1.0.0")
+    edit(path, "version: 2.0.0", f"version: {RELEASED}")
     (problem,) = messages(folder)
     assert "released with other content and the latest release is 2.0.0" in problem
 
@@ -149,7 +168,7 @@ def test_lock_records_a_new_version_and_refuses_drift(folder):
 def test_new_file_may_not_reuse_a_shipped_id_alone_or_together(folder, tmp_path):
     mine = tmp_path / "mine.yaml"
     shutil.copy(folder / HEALTH, mine)
-    edit(mine, "version: 1.0.0", "version: 1.0.1")
+    edit(mine, f"version: {RELEASED}", "version: 1.9.0")
     (alone,) = messages(folder, mine)
     assert alone.endswith(
         ": -: the id 'partnership-health-check' belongs to the shipped instrument "
@@ -177,7 +196,7 @@ def test_an_unreleased_shipped_file_must_be_locked(folder):
         text.replace("id: partnership-health-check", "id: new-one"), encoding="utf-8"
     )
     assert messages(folder) == [
-        "new-one.yaml:6: -: version 1.0.0 of 'new-one' is not released: run "
+        f"new-one.yaml:6: -: version {RELEASED} of 'new-one' is not released: run "
         "`flask instruments lock` to record it in versions.lock"
     ]
 
@@ -198,7 +217,7 @@ def test_id_and_version_mean_one_thing_across_uploads(tmp_path):
     (problem,) = upload_conflicts(str(database), [instrument])
     assert problem.message == (
         "an uploaded instrument in the database is 'partnership-health-check' "
-        "version 1.0.0 with other content; an id and version must mean one "
+        f"version {RELEASED} with other content; an id and version must mean one "
         "thing: raise the version"
     )
     assert upload_conflicts(str(tmp_path / "none.db"), [instrument]) == []
@@ -215,9 +234,8 @@ def test_cli_check_and_lock(folder, monkeypatch):
     result = runner.invoke(instruments_cli, ["lock"])
     assert result.exit_code == 1
     assert "Nothing recorded" in result.output
-    edit(folder / HEALTH, "version: 1.0.0", "version: 2.0.0")
-    edit(folder / HEALTH, "id: builds-on-relationships", "id: builds-on-what-exists")
-    edit(folder / HEALTH, "[builds-on-relationships", "[builds-on-what-exists")
+    edit(folder / HEALTH, f"version: {RELEASED}", "version: 2.0.0")
+    rename_first_item(folder / HEALTH)
     result = runner.invoke(instruments_cli, ["lock"])
     assert result.exit_code == 0, result.output
     assert result.output == "recorded partnership-health-check 2.0.0\n"
@@ -228,9 +246,8 @@ def test_cli_check_and_lock(folder, monkeypatch):
 
 def test_a_crosswalk_is_checked_against_the_released_versions(folder):
     path = folder / HEALTH
-    edit(path, "version: 1.0.0", "version: 2.0.0")
-    edit(path, "id: builds-on-relationships", "id: builds-on-what-exists")
-    edit(path, "[builds-on-relationships", "[builds-on-what-exists")
+    edit(path, f"version: {RELEASED}", "version: 2.0.0")
+    rename_first_item(path)
     edit(
         path,
         "        statement: >-\n          Our partnership builds",
@@ -240,10 +257,10 @@ def test_a_crosswalk_is_checked_against_the_released_versions(folder):
     assert lock_instruments(
         [load_file(p) for p in sorted(folder.glob("*.yaml"))], read_lock(folder)
     ) == ["partnership-health-check 2.0.0"]
-    # A minor version that points the crosswalk at an item 1.0.0 never had.
+    # A minor version that points the crosswalk at an item 1.x never had.
     edit(path, "version: 2.0.0", "version: 2.1.0")
     edit(path, "replaces: [builds-on-relationships]", "replaces: [no-such-item]")
     assert messages(folder) == [
-        f"{HEALTH}:37: builds-on-what-exists: replaces 'no-such-item', which "
-        "version 1.0.0 does not have"
+        f"{HEALTH}:{statement_line(path) - 1}: builds-on-what-exists: replaces "
+        f"'no-such-item', which version {RELEASED} does not have"
     ]

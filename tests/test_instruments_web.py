@@ -385,9 +385,11 @@ def test_admin_may_publish_a_valid_new_version_of_a_shipped_instrument(
     auth.login(ADMIN)
     text = ASCL.read_text()
     shipped = load_file(ASCL)
-    reworded = text.replace(f"version: {shipped.version}", "version: 1.0.1").replace(
-        "title: " + shipped.title, "title: " + shipped.title + " (revised)"
-    )
+    major, minor, patch = (int(n) for n in shipped.version.split("."))
+    patch_1, patch_2 = (f"{major}.{minor}.{patch + n}" for n in (1, 2))
+    reworded = text.replace(
+        f"version: {shipped.version}", f"version: {patch_1}"
+    ).replace("title: " + shipped.title, "title: " + shipped.title + " (revised)")
     assert reworded != text
     # Rewording a title is a PATCH: right.
     response = upload(auth, reworded, filename="ascl.yaml", owner="platform")
@@ -398,9 +400,9 @@ def test_admin_may_publish_a_valid_new_version_of_a_shipped_instrument(
     auth.login(DEPUTY)
     assert client.get("/instruments/ascl-closing-gaps.yaml").data == reworded.encode()
     # A MAJOR change in a PATCH bump is refused.
-    scale_change = reworded.replace("version: 1.0.1", "version: 1.0.2").replace(
-        "Strongly agree", "Agree strongly"
-    )
+    scale_change = reworded.replace(
+        f"version: {patch_1}", f"version: {patch_2}"
+    ).replace("Strongly agree", "Agree strongly")
     auth.logout()
     auth.login(ADMIN)
     bigger = scale_change.replace("value: 5", "value: 6")

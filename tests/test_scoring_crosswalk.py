@@ -1,5 +1,6 @@
 """Change across a major version: the crosswalk keeps it where the meaning is kept."""
 
+import re
 import textwrap
 
 import pytest
@@ -212,17 +213,22 @@ def test_results_page_shows_mapped_items_and_not_comparable(
     # Version 2.0.0 rewords ascl-01 (crosswalked) and replaces ascl-10 with an
     # item of a new meaning (no crosswalk); the rest are kept unchanged.
     text = ASCL.read_text(encoding="utf-8")
-    text = text.replace("version: 1.0.0", "version: 2.0.0", 1)
+    released = re.search(r"(?m)^version: (.*)$", text).group(1)
+    text = re.sub(r"(?m)^version: .*$", "version: 2.0.0", text, count=1)
+    # Every list that names an old id (actions, the source's coverage) follows.
+    text = text.replace("[ascl-01]", "[ascl-01b]").replace("[ascl-01,", "[ascl-01b,")
     text = text.replace(
         "      - id: ascl-01\n",
         "      - id: ascl-01b\n        replaces: [ascl-01]\n",
-    ).replace("[ascl-01]\n    text:", "[ascl-01b]\n    text:")
+    )
     text = text.replace(
         '"The school/college has a strong high expectations culture',
         '"The school has a strong culture of high expectations',
     )
-    text = text.replace("id: ascl-10\n", "id: ascl-10-new\n").replace(
-        "[ascl-10]", "[ascl-10-new]"
+    text = (
+        text.replace("id: ascl-10\n", "id: ascl-10-new\n")
+        .replace("[ascl-10]", "[ascl-10-new]")
+        .replace(" ascl-10]", " ascl-10-new]")
     )
     v2 = tmp_path / "ascl-closing-gaps.yaml"
     v2.write_text(text, encoding="utf-8")
@@ -239,10 +245,11 @@ def test_results_page_shows_mapped_items_and_not_comparable(
     row = html.split('id="item-ascl-01b"')[1].split("</tr>")[0]
     assert "+2.0 (up)" in row
     assert (
-        "Reworded from version 1.0.0: item 1, “The school/college has a strong" in row
+        f"Reworded from version {released}: item 1, “The school/college has a strong"
+        in row
     )
     row = html.split('id="item-ascl-10-new"')[1].split("</tr>")[0]
     assert "Not comparable" in row
-    assert "The crosswalk maps no item of version 1.0.0 to this one." in row
+    assert f"The crosswalk maps no item of version {released} to this one." in row
     row = html.split('id="item-ascl-03"')[1].split("</tr>")[0]
-    assert "+2.0 (up)" in row and "version 1.0.0" not in row
+    assert "+2.0 (up)" in row and f"version {released}" not in row
