@@ -5,6 +5,8 @@ In the whole demo, cycle 2 is Northfield Primary's agreed self-evaluation
 cycle 9 its open one (spring 2027), same instrument version; cycle 3 is
 Riverside Infant's."""
 
+import re
+
 import pytest
 from access_table import OTHER_LEAD
 from support import DEPUTY, GOVERNOR, HEAD, csrf_token
@@ -188,14 +190,21 @@ def test_crosswalked_items_are_relinked(demo, db, client, auth, tmp_path):
         service.add_note(
             db, first, title=title, note="Seen.", item_ids=items, actor_id=lead_id
         )
-    text = ASCL.read_text(encoding="utf-8").replace(
-        "version: 1.0.0", "version: 2.0.0", 1
+    text = re.sub(
+        r"(?m)^version: .*$",
+        "version: 2.0.0",
+        ASCL.read_text(encoding="utf-8"),
+        count=1,
     )
+    # Every list naming an old id (actions, the source's coverage) follows it.
+    text = text.replace("[ascl-01]", "[ascl-01b]").replace("[ascl-01,", "[ascl-01b,")
     text = text.replace(
         "      - id: ascl-01\n", "      - id: ascl-01b\n        replaces: [ascl-01]\n"
-    ).replace("[ascl-01]\n    text:", "[ascl-01b]\n    text:")
-    text = text.replace("id: ascl-10\n", "id: ascl-10-new\n").replace(
-        "[ascl-10]", "[ascl-10-new]"
+    )
+    text = (
+        text.replace("id: ascl-10\n", "id: ascl-10-new\n")
+        .replace("[ascl-10]", "[ascl-10-new]")
+        .replace(" ascl-10]", " ascl-10-new]")
     )
     v2 = tmp_path / "ascl-closing-gaps.yaml"
     v2.write_text(text, encoding="utf-8")
