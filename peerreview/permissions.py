@@ -297,6 +297,11 @@ def can_remove_evidence(user, cycle: dict, piece: dict) -> bool:
     )
 
 
+def can_edit_evidence(user, cycle: dict, piece: dict) -> bool:
+    """Change a piece of evidence: whoever may remove it, while the cycle is not closed."""
+    return can_remove_evidence(user, cycle, piece)
+
+
 def can_show_evidence(user, cycle: dict) -> bool:
     """Choose which evidence a peer cycle's reviewers see: the host's team leads."""
     return cycle["kind"] == "peer" and leads_team(user, cycle["team_id"])

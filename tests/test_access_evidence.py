@@ -19,6 +19,8 @@ GET_ROUTES = {
     "/cycles/9/evidence/new/nonsense": NOBODY,
     "/cycles/9/evidence/999/download": NOBODY,
     "/cycles/9/evidence/reuse": NORTHFIELD_TEAM,
+    "/cycles/9/evidence/999/edit": NOBODY,
+    "/cycles/2/evidence/1/edit": NOBODY,  # the lead's or its adder's (the demo's)
     "/cycles/10/evidence/reuse": NOBODY,
     # The host's team and the reviewers see what the host shows them.
     "/cycles/27/evidence/peer": row(302, 200, 200, 404, 404, 404),
@@ -31,6 +33,7 @@ GET_ROUTES = {
 }
 POST_ROUTES = {
     "/cycles/9/evidence/999/remove": NOBODY,
+    "/cycles/9/evidence/999/edit": NOBODY,
     "/cycles/10/evidence/new/note": NOBODY,
     "/cycles/10/evidence/reuse": NOBODY,
     "/cycles/27/evidence/peer": NOBODY,  # agreed: marks no longer change

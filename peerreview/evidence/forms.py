@@ -2,10 +2,17 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, Optional
 
 from ..formtools import options
+from ..inputs import whole_number
 from . import service
 
 
@@ -50,7 +57,11 @@ FORMS = {"note": NoteForm, "link": LinkForm, "file": FileForm}
 
 def evidence_form(kind: str, snapshot, chosen=None):
     """Build the form for one kind of evidence, its items those of the instrument."""
-    form = FORMS[kind]()
+    return _build(FORMS[kind], snapshot, chosen)
+
+
+def _build(form_class, snapshot, chosen=None):
+    form = form_class()
     form.items.choices = options(
         (item_id, f"{n}. {snapshot.items[item_id]['statement']}")
         for n, item_id in enumerate(snapshot.item_ids, 1)
@@ -58,6 +69,42 @@ def evidence_form(kind: str, snapshot, chosen=None):
     if chosen and not form.is_submitted():
         form.items.data = [i for i in chosen if i in snapshot.items]
     return form
+
+
+def edit_form(piece: dict, snapshot):
+    """The form to change a piece, filled from it; revision is the one loaded."""
+
+    class EditForm(FORMS[piece["kind"]]):
+        # A save from an older revision is shown beside the newer piece
+        # instead of overwriting it.
+        revision = HiddenField()
+
+    form = _build(EditForm, snapshot, piece["item_ids"])
+    if not form.is_submitted():
+        form.title.data = piece["title"]
+        form.revision.data = str(piece["revision"])
+        if piece["kind"] == "note":
+            form.note.data = piece["note"]
+        elif piece["kind"] == "link":
+            form.url.data = piece["url"]
+    return form
+
+
+def edit_fields(form, kind: str) -> dict:
+    """What an edit form asks to change, as the service takes it."""
+    fields = {
+        "title": form.title.data,
+        "item_ids": form.items.data,
+        # No revision (an old page) is older than any saved one.
+        "base_revision": whole_number(form.revision.data, default=0) or 0,
+    }
+    if kind == "note":
+        fields["note"] = form.note.data
+    elif kind == "link":
+        fields["url"] = form.url.data
+    elif form.file.data:
+        fields.update(stream=form.file.data.stream, filename=form.file.data.filename)
+    return fields
 
 
 class ShareForm(FlaskForm):

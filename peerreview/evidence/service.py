@@ -240,14 +240,19 @@ def _insert(db, cycle: dict, row: dict, items: list[str], actor_id: int) -> int:
 def add_note(db, cycle: dict, *, title: str, note: str, item_ids, actor_id: int) -> int:
     """Keep a written note as evidence for items of a cycle; return its id."""
     title, items = _check_common(cycle, title, item_ids)
+    note = _check_note(note)
+    return _insert(
+        db, cycle, {"kind": "note", "title": title, "note": note}, items, actor_id
+    )
+
+
+def _check_note(note: str | None) -> str:
     note = (note or "").strip()
     if not note:
         raise EvidenceError("Write the note", "note")
     if len(note) > MAX_NOTE:
         raise EvidenceError(f"The note is {MAX_NOTE} characters at most", "note")
-    return _insert(
-        db, cycle, {"kind": "note", "title": title, "note": note}, items, actor_id
-    )
+    return note
 
 
 def check_url(url: str) -> str:
@@ -318,6 +323,25 @@ def add_file(
     if stream is None or (size == 0 and not filename):
         raise EvidenceError("Choose a file", "file")
     title, items = _check_common(cycle, title or _stem(filename), item_ids)
+    kind = _check_file(stream, size, max_bytes)
+    _check_quota(db, cycle, size, quota)
+    stored = _write_chunks(db, stream, filename, kind)
+    try:
+        with immediate(db):
+            _check_quota(db, cycle, size, quota)
+            eid = _insert(
+                db, cycle, {"kind": "file", "title": title, **stored}, items, actor_id
+            )
+    except BaseException:
+        write_one(db, "DELETE FROM evidence_chunks WHERE blob = ?", [stored["blob"]])
+        raise
+    checkpoint(db)
+    log.info("evidence %s: %s bytes", eid, size)
+    return eid
+
+
+def _check_file(stream, size: int, max_bytes: int) -> tuple[str, str, str]:
+    """Refuse an empty or oversize file; return what it is, from its bytes."""
     if size == 0:
         raise EvidenceError("The file is empty.", "file")
     if size > max_bytes:
@@ -325,14 +349,33 @@ def add_file(
             f"The file is {megabytes(size)}: files are {megabytes(max_bytes)} at most.",
             "file",
         )
-    media_type, ext, _ = sniff(stream)
-    _check_quota(db, cycle, size, quota)
-    blob = f"{int(time.time()):012d}-{secrets.token_hex(8)}"
+    return sniff(stream)
+
+
+def new_blob_name() -> str:
+    """A new blob's name: the time it was started (for the sweep), then chance."""
+    return f"{int(time.time()):012d}-{secrets.token_hex(8)}"
+
+
+def blob_started(blob: str) -> int:
+    """The time (epoch seconds) a blob's upload started, from its name."""
+    return int(blob.split("-", 1)[0])
+
+
+def _write_chunks(db, stream, filename: str, kind) -> dict:
+    """Write a file's bytes as chunks of a new blob; return the row fields naming it.
+
+    No evidence row names the blob yet: the caller commits one, or deletes
+    the chunks. If neither happens (the process is killed), the sweep does.
+    """
+    media_type, ext, _ = kind
+    blob = new_blob_name()
     digest = hashlib.sha256()
+    size = seq = 0
     try:
-        seq = 0
         while block := stream.read(CHUNK_BYTES):
             digest.update(block)
+            size += len(block)
             # One chunk, one transaction: the write lock is held for one
             # insert of at most CHUNK_BYTES, then answer saves go first.
             write_one(
@@ -343,24 +386,16 @@ def add_file(
             seq += 1
             if seq % CHECKPOINT_CHUNKS == 0:
                 checkpoint(db)
-        row = {
-            "kind": "file",
-            "title": title,
-            "filename": f"{_stem(filename) or 'evidence'}.{ext}",
-            "media_type": media_type,
-            "size": size,
-            "sha256": digest.hexdigest(),
-            "blob": blob,
-        }
-        with immediate(db):
-            _check_quota(db, cycle, size, quota)
-            eid = _insert(db, cycle, row, items, actor_id)
     except BaseException:
         write_one(db, "DELETE FROM evidence_chunks WHERE blob = ?", [blob])
         raise
-    checkpoint(db)
-    log.info("evidence %s: %s bytes in %s chunks", eid, size, seq)
-    return eid
+    return {
+        "filename": f"{_stem(filename) or 'evidence'}.{ext}",
+        "media_type": media_type,
+        "size": size,
+        "sha256": digest.hexdigest(),
+        "blob": blob,
+    }
 
 
 def _check_quota(db, cycle: dict, size: int, quota: int) -> None:
@@ -386,7 +421,7 @@ def _stem(filename: str | None) -> str:
 _COLUMNS = (
     "e.id, e.cycle_id, e.team_id, e.school_id, e.kind, e.title, e.note, e.url, "
     "e.filename, e.media_type, e.size, e.added_by, e.added_at, "
-    "e.reused_from, e.revision, "
+    "e.reused_from, e.revision, e.edited_at, "
     "u.name AS added_by_name, s.name AS school_name, t.name AS team_name, "
     "c0.anonymous AS origin_anonymous"
 )
@@ -511,6 +546,183 @@ def remove(db, cycle: dict, eid: int, *, actor_id: int) -> None:
         )
     if blob:
         delete_blob(db, blob)
+
+
+# Editing ----------------------------------------------------------------------
+
+
+class StaleEvidence(EvidenceError):
+    """An edit made from an older revision of a piece than the one stored."""
+
+    def __init__(self, current: dict):
+        super().__init__(
+            "Someone changed this evidence after you opened it: your edit "
+            "has not been saved."
+        )
+        self.current = current
+
+
+def for_edit(db, cycle: dict, eid: int) -> dict | None:
+    """Return a piece of a self-evaluation with its items there and its marks, or None."""
+    if cycle["kind"] != "self":
+        return None
+    piece = get_in_cycle(db, cycle, eid)
+    if piece is None:
+        return None
+    piece["item_ids"] = [
+        r[0]
+        for r in db.execute(
+            "SELECT item_id FROM evidence_items WHERE evidence_id = ? AND cycle_id = ?",
+            [eid, cycle["id"]],
+        )
+    ]
+    piece["marked"] = db.execute(
+        "SELECT count(*) FROM evidence_checks WHERE evidence_id = ?", [eid]
+    ).fetchone()[0]
+    piece["note"] = piece["note"] or ""
+    return piece
+
+
+def edit(
+    db,
+    cycle: dict,
+    eid: int,
+    fields: dict,
+    *,
+    actor_id: int,
+    max_bytes: int = MAX_FILE_BYTES,
+    quota: int = DEFAULT_QUOTA_BYTES,
+) -> list[str]:
+    """Change a piece's title, note or link and its items, or replace its file.
+
+    fields: title, item_ids, and note (a note), url (a link), or stream and
+    filename (a file; no file chosen keeps the current one); base_revision,
+    the revision the editor loaded (0 when unknown). If the piece has moved
+    on since, StaleEvidence is raised with the stored piece, unless it
+    already holds exactly this edit. Once a peer reviewer has marked a piece it no longer
+    changes (what they confirmed stays what they saw); nor does anything in
+    a closed cycle. Returns the names of the fields changed (audited).
+    """
+    piece = for_edit(db, cycle, eid)
+    if piece is None:
+        raise EvidenceError("There is no such evidence in this cycle.")
+    if piece["marked"]:
+        raise EvidenceError(
+            "Peer reviewers have marked this evidence, so it stays as they saw "
+            "it. Add a new piece instead."
+        )
+    title, items = _check_common(cycle, fields.get("title"), fields.get("item_ids"))
+    change = {"title": title}
+    if piece["kind"] == "note":
+        change["note"] = _check_note(fields.get("note"))
+    elif piece["kind"] == "link":
+        change["url"] = check_url(fields.get("url"))
+    stream, filename = fields.get("stream"), fields.get("filename") or ""
+    size = _file_size(stream) if stream is not None and piece["kind"] == "file" else 0
+    if size or filename:
+        kind = _check_file(stream, size, max_bytes)
+        shared = _named_elsewhere(db, piece["blob"], eid)
+        freed = 0 if shared else piece["size"]
+        _check_quota(db, cycle, size - freed, quota)
+        change.update(_write_chunks(db, stream, filename, kind))
+    try:
+        changed = _apply_edit(
+            db, cycle, piece, change, items, actor_id, fields.get("base_revision", 0)
+        )
+    except BaseException:
+        if "blob" in change:
+            delete_blob(db, change["blob"])
+        raise
+    if "blob" in change and not _named(db, piece["blob"]):
+        delete_blob(db, piece["blob"])
+    return changed
+
+
+def _apply_edit(db, cycle, piece, change, items, actor_id, base_revision) -> list[str]:
+    eid = piece["id"]
+    with immediate(db):
+        current = for_edit(db, cycle, eid)
+        if current is None:
+            raise EvidenceError("This evidence has been removed meanwhile.")
+        changed = [k for k, v in change.items() if current.get(k) != v]
+        if sorted(current["item_ids"]) != sorted(items):
+            changed.append("items")
+        if current["revision"] != base_revision:
+            if not changed:
+                return []  # the same edit, sent twice
+            raise StaleEvidence(current)
+        if not changed:
+            return []
+        db["evidence"].update(
+            eid,
+            {
+                **change,
+                "revision": current["revision"] + 1,
+                "edited_by": actor_id,
+                "edited_at": now(),
+            },
+        )
+        db.execute(
+            "DELETE FROM evidence_items WHERE evidence_id = ? AND cycle_id = ?",
+            [eid, cycle["id"]],
+        )
+        db["evidence_items"].insert_all(
+            {"evidence_id": eid, "cycle_id": cycle["id"], "item_id": i} for i in items
+        )
+        audit.record(
+            db,
+            actor_id,
+            "evidence.edit",
+            "evidence",
+            eid,
+            cycle=cycle["id"],
+            changed=sorted({"file" if k in _FILE_FIELDS else k for k in changed}),
+        )
+    return changed
+
+
+_FILE_FIELDS = {"filename", "media_type", "size", "sha256", "blob"}
+
+
+def _named_elsewhere(db, blob: str | None, eid: int) -> bool:
+    return bool(
+        blob
+        and db.execute(
+            "SELECT 1 FROM evidence WHERE blob = ? AND id != ? LIMIT 1", [blob, eid]
+        ).fetchone()
+    )
+
+
+def edit_rows(current: dict, mine: dict, snapshot) -> list[dict]:
+    """The stored piece and an edit refused as stale, side by side, field by field."""
+    number = {i: n for n, i in enumerate(snapshot.item_ids, 1)}
+
+    def items(ids):
+        return "\n".join(
+            f"{number[i]}. {snapshot.items[i]['statement']}"
+            for i in sorted(ids or [], key=lambda i: number.get(i, 0))
+            if i in number
+        )
+
+    rows = [("Title", current["title"], (mine.get("title") or "").strip())]
+    if current["kind"] == "note":
+        rows.append(("Note", current["note"], (mine.get("note") or "").strip()))
+    elif current["kind"] == "link":
+        rows.append(("Web address", current["url"], (mine.get("url") or "").strip()))
+    else:
+        new = mine.get("filename")
+        rows.append(
+            (
+                "File",
+                current["filename"],
+                f"{new} (not kept: choose it again)" if new else current["filename"],
+            )
+        )
+    rows.append(("Items", items(current["item_ids"]), items(mine.get("item_ids"))))
+    return [
+        {"label": label, "theirs": a, "mine": b, "differs": a != b}
+        for label, a, b in rows
+    ]
 
 
 def _named(db, blob: str | None) -> bool:

@@ -27,7 +27,14 @@ from ..loaders import load_cycle
 from ..peer import service as peer
 from ..peer.views import back_to_review
 from . import service
-from .forms import ShareForm, checks_form, evidence_form, reuse_form
+from .forms import (
+    ShareForm,
+    checks_form,
+    edit_fields,
+    edit_form,
+    evidence_form,
+    reuse_form,
+)
 
 bp = Blueprint("evidence", __name__)
 log = logging.getLogger(__name__)
@@ -92,8 +99,7 @@ def add(cid, kind):
                     **fields,
                 )
         except service.EvidenceError as e:
-            form[e.field or "title"].errors = [*form[e.field or "title"].errors, str(e)]
-            log.info("evidence refused on cycle %s: %s", cid, e)
+            _refuse(form, e)
         else:
             flash(f"Evidence added: “{form.title.data or 'the file'}”.", "success")
             target = url_for(BACK[back], cid=cid)
@@ -170,6 +176,62 @@ def attachment(filename: str) -> str:
     if plain != filename:
         header += f"; filename*=UTF-8''{quote(filename)}"
     return header
+
+
+@bp.route("/cycles/<int:cid>/evidence/<int:eid>/edit", methods=["GET", "POST"])
+@login_required
+@upload_limit("EVIDENCE_MAX_BYTES")
+def edit(cid, eid):
+    """Change a piece's title, note or link, its items, or replace its file."""
+    db = get_db()
+    cycle = load_cycle(db, cid, perm.can_view_evidence)
+    piece = service.for_edit(db, cycle, eid) or abort(404)
+    perm.require(perm.can_edit_evidence(current_user, cycle, piece), hide=True)
+    form = edit_form(piece, cycle["snapshot"])
+    if form.validate_on_submit():
+        fields = edit_fields(form, piece["kind"])
+        try:
+            service.edit(db, cycle, eid, fields, actor_id=current_user.id, **_limits())
+        except service.StaleEvidence as e:
+            return _stale(cycle, e.current, fields), 409
+        except service.EvidenceError as e:
+            _refuse(form, e)
+        else:
+            flash(f"Evidence saved: “{form.title.data}”.", "success")
+            return redirect(url_for("evidence.index", cid=cid))
+    return render_template(
+        "evidence/edit.html", cycle=cycle, piece=piece, form=form, **_limits()
+    ), (400 if form.is_submitted() else 200)
+
+
+def _refuse(form, e) -> None:
+    """Show the service's refusal on the field it names (else the title)."""
+    field = form[e.field or "title"]
+    field.errors = [*field.errors, str(e)]
+    log.info("evidence refused: %s", e)
+
+
+def _limits() -> dict:
+    return {
+        "max_bytes": current_app.config["EVIDENCE_MAX_BYTES"],
+        "quota": current_app.config["EVIDENCE_QUOTA_BYTES"],
+    }
+
+
+def _stale(cycle, current, fields):
+    """The page for an edit made from an older revision: both versions, a choice."""
+    log.info("stale edit of evidence %s by user %s", current["id"], current_user.id)
+    return render_template(
+        "evidence/conflict.html",
+        cycle=cycle,
+        piece=current,
+        rows=service.edit_rows(current, fields, cycle["snapshot"]),
+        mine=[
+            (k, v)
+            for k, v in request.form.items(multi=True)
+            if k not in ("csrf_token", "revision")
+        ],
+    )
 
 
 @bp.route("/cycles/<int:cid>/evidence/<int:eid>/remove", methods=["POST"])
