@@ -72,6 +72,10 @@ def create_app(test_config=None):
         EVIDENCE_QUOTA_BYTES=int(os.environ.get("PEERREVIEW_EVIDENCE_QUOTA_MB", "500"))
         * 1024
         * 1024,
+        # Chunks of an upload that never finished are swept after this long.
+        EVIDENCE_ORPHAN_AGE_SECONDS=int(
+            os.environ.get("PEERREVIEW_EVIDENCE_ORPHAN_AGE_SECONDS", "3600")
+        ),
         # Sign in with Microsoft or Google (OpenID Connect): name -> issuer,
         # client id and secret, for each provider whose settings are all set.
         OIDC_PROVIDERS=oidc_settings(os.environ),

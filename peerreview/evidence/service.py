@@ -735,23 +735,71 @@ def _named(db, blob: str | None) -> bool:
     )
 
 
-def delete_blob(db, blob: str) -> int:
+def delete_blob(db, blob: str, *, unless_named: bool = False) -> int:
     """Delete a blob's chunks, one short transaction each; return how many.
 
     Chunk by chunk, like the upload, so saves never wait long behind it.
     Called once no piece names the blob (decided inside the transaction that
-    stopped naming it), so nothing can start naming it again.
+    stopped naming it), so nothing can start naming it again; the sweep,
+    which decides outside one, passes unless_named to check at each chunk.
     """
-    seq = 0
-    while write_one(
-        db,
-        "DELETE FROM evidence_chunks WHERE blob = ? AND seq = ? RETURNING seq",
-        [blob, seq],
-    ):
-        seq += 1
-        if seq % CHECKPOINT_CHUNKS == 0:
+    guard = " AND NOT EXISTS (SELECT 1 FROM evidence WHERE blob = ?)"
+    sql = "DELETE FROM evidence_chunks WHERE blob = ? AND seq = ?"
+    seqs = [
+        r[0]
+        for r in db.execute(
+            "SELECT seq FROM evidence_chunks WHERE blob = ? ORDER BY seq", [blob]
+        )
+    ]
+    deleted = 0
+    for seq in seqs:
+        if unless_named:
+            write_one(db, sql + guard, [blob, seq, blob])
+        else:
+            write_one(db, sql, [blob, seq])
+        deleted += 1
+        if deleted % CHECKPOINT_CHUNKS == 0:
             checkpoint(db)
-    return seq
+    return deleted
+
+
+# Chunks of an upload that never finished (the tab closed mid-way is handled
+# at once; a server killed mid-upload is not) are swept after this long: an
+# upload in progress writes its chunks within seconds of its name's time.
+ORPHAN_AGE_SECONDS = 60 * 60
+
+
+def sweep_orphans(
+    db, *, min_age: int = ORPHAN_AGE_SECONDS, at: float | None = None
+) -> dict:
+    """Delete the chunks no piece of evidence names, once older than min_age.
+
+    Returns {"blobs": n, "chunks": n}. Reads the blobs' names from the
+    chunks' own index (not their bytes); each blob's time is in its name.
+    """
+    cutoff = (time.time() if at is None else at) - min_age
+    orphans = [
+        blob
+        for (blob,) in db.execute(
+            "SELECT DISTINCT c.blob FROM evidence_chunks c WHERE NOT EXISTS "
+            "(SELECT 1 FROM evidence e WHERE e.blob = c.blob)"
+        ).fetchall()
+        if _started_before(blob, cutoff)
+    ]
+    chunks = sum(delete_blob(db, blob, unless_named=True) for blob in orphans)
+    if orphans:
+        checkpoint(db)
+        log.warning(
+            "swept %s unfinished evidence uploads (%s chunks)", len(orphans), chunks
+        )
+    return {"blobs": len(orphans), "chunks": chunks}
+
+
+def _started_before(blob: str, cutoff: float) -> bool:
+    try:
+        return blob_started(blob) < cutoff
+    except ValueError:
+        return True  # not a name this code makes: nothing is writing it
 
 
 # Bringing evidence into a later cycle -------------------------------------------

@@ -200,6 +200,23 @@ def send_reminders() -> None:
     log.info("%s reminders sent", sent)
 
 
+@huey.periodic_task(crontab(minute="23"))
+def sweep_evidence() -> dict:
+    """Every hour: delete the chunks of evidence uploads that never finished."""
+    from .. import create_app
+    from ..db import connect
+    from ..evidence import service as evidence
+
+    app = create_app()
+    db = connect(app.config["DATABASE"])
+    try:
+        return evidence.sweep_orphans(
+            db, min_age=app.config["EVIDENCE_ORPHAN_AGE_SECONDS"]
+        )
+    finally:
+        db.conn.close()
+
+
 def report_cache(cache_dir: str) -> ReportCache:
     """The cache, able to tell a queued job that left the queue unrendered."""
     return ReportCache(cache_dir, in_queue=None if huey.immediate else in_queue)
