@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..anonymity import MIN_GROUP
 from ..formtools import options
+from ..inputs import whole_number
 from .service import MAX_TEXT, SPECIAL
 
 ITEM_TYPES = {}
@@ -117,6 +118,19 @@ def section_form(snapshot, section: dict, answers: dict, formdata=None) -> Flask
     return _section_form_class(snapshot, section["id"])(formdata=formdata, data=data)
 
 
+def section_answers(form, section: dict) -> dict[str, dict]:
+    """Read a validated section form as the cycles service's save_section takes it."""
+    return {
+        item["id"]: {
+            "value": form[f"{item['id']}__value"].data or None,
+            "comment": form[f"{item['id']}__comment"].data or "",
+            "evidence": form[f"{item['id']}__evidence"].data or "",
+            "revision": whole_number(form[f"{item['id']}__revision"].data, default=0),
+        }
+        for item in section["items"]
+    }
+
+
 class OpenCycleForm(FlaskForm):
     instrument = SelectField(
         "Instrument", validators=[DataRequired("Choose an instrument")]
@@ -160,6 +174,30 @@ class OpenCycleForm(FlaskForm):
                 "it a named cycle"
             )
 
+    def cycle_fields(self) -> dict:
+        """The cycle as the cycles service's create_cycle takes it."""
+        return {
+            "respondent_ids": self.respondents.data,
+            "closes_on": self.closes_on.data.isoformat()
+            if self.closes_on.data
+            else None,
+            "anonymous": self.anonymous.data == "anonymous",
+            "title": (self.title.data or "").strip() or None,
+        }
+
+
+def open_cycle_form(instruments, members, *, fresh: bool) -> OpenCycleForm:
+    """The form to open a cycle for a team; a fresh one has every member ticked."""
+    form = OpenCycleForm()
+    form.instrument.choices = options(
+        [("", "Choose an instrument")]
+        + [(i.id, f"{i.title} ({i.item_count} items)") for i in instruments]
+    )
+    form.respondents.choices = options((m["id"], m["name"]) for m in members)
+    if fresh:
+        form.respondents.data = [m["id"] for m in members]
+    return form
+
 
 class StateForm(FlaskForm):
     to = HiddenField(validators=[DataRequired()])
@@ -179,3 +217,20 @@ class AgreeForm(FlaskForm):
     defer = BooleanField("Defer this item (say why in the rationale)")
     # The agreed score's revision when the page was loaded (0: none yet).
     revision = HiddenField()
+
+    def unreadable(self) -> str | None:
+        """Why a sent agreed score cannot be taken, or None when it can."""
+        if not self.validate_on_submit():
+            return "The agreed score could not be read. Choose a score and try again."
+        if whole_number(self.revision.data, default=0) is None:
+            return "The agreed score could not be read: reload the page and try again."
+        return None
+
+    def agreed(self) -> dict:
+        """The agreed score as the cycles service's record_agreed takes it."""
+        return {
+            "value": self.value.data or None,
+            "rationale": self.rationale.data or "",
+            "deferred": self.defer.data,
+            "base_revision": whole_number(self.revision.data, default=0),
+        }

@@ -21,17 +21,25 @@ from .. import anonymity, audit, catalogue, ical, reminders
 from .. import permissions as perm
 from ..db import get_db
 from ..evidence import service as evidence
-from ..formtools import options
+from ..formtools import field_errors, options
 from ..inputs import whole_number
 from ..loaders import load_cycle, load_team
 from ..organisations import service as orgs
 from ..peer import service as peer
 from . import moderation, service
-from .forms import AgreeForm, OpenCycleForm, StateForm, answer_choices, section_form
+from .forms import (
+    AgreeForm,
+    StateForm,
+    answer_choices,
+    open_cycle_form,
+    section_answers,
+    section_form,
+)
 
 bp = Blueprint("cycles", __name__)
 log = logging.getLogger(__name__)
 BAD_REVISION = service.BAD_REVISION
+DRAFTED = "The cycle has been created as a draft. Open it when you are ready."
 
 
 @bp.route("/teams/<int:tid>/cycles/new", methods=["GET", "POST"])
@@ -40,16 +48,11 @@ def new(tid):
     """Create a self-evaluation cycle for a team (team lead)."""
     db = get_db()
     team = load_team(db, tid, perm.can_open_cycle)
-    instruments = catalogue.available(db, team["partnership_ids"])
-    members = orgs.members_of(db, "team", tid)
-    form = OpenCycleForm()
-    form.instrument.choices = options(
-        [("", "Choose an instrument")]
-        + [(i.id, f"{i.title} ({i.item_count} items)") for i in instruments]
+    form = open_cycle_form(
+        catalogue.available(db, team["partnership_ids"]),
+        orgs.members_of(db, "team", tid),
+        fresh=request.method == "GET",
     )
-    form.respondents.choices = options((m["id"], m["name"]) for m in members)
-    if request.method == "GET":
-        form.respondents.data = [m["id"] for m in members]
     if form.validate_on_submit():
         instrument = catalogue.find(db, form.instrument.data, team["partnership_ids"])
         if instrument is None:
@@ -59,18 +62,10 @@ def new(tid):
                 db,
                 instrument=instrument,
                 team_id=tid,
-                respondent_ids=form.respondents.data,
-                closes_on=form.closes_on.data.isoformat()
-                if form.closes_on.data
-                else None,
-                anonymous=form.anonymous.data == "anonymous",
                 actor_id=current_user.id,
-                title=(form.title.data or "").strip() or None,
+                **form.cycle_fields(),
             )
-            flash(
-                "The cycle has been created as a draft. Open it when you are ready.",
-                "success",
-            )
+            flash(DRAFTED, "success")
             return redirect(url_for("cycles.show", cid=cid))
     return render_template("cycles/new.html", form=form, team=team)
 
@@ -97,8 +92,16 @@ def show(cid):
         emailing=bool(current_app.config.get("MAIL_SERVER")),
         visit=ical.visit_event(db, cid, request.host_url),
         form=StateForm(),
-        rate_url=url_for("cycles.rate", cid=cid, _external=True),
         closes=service.closes_label(cycle["closes_on"]),
+        **_cycle_links(db, cycle),
+    )
+
+
+def _cycle_links(db, cycle) -> dict:
+    """The cycle page's links to its other pages, each None when not this person's."""
+    cid = cycle["id"]
+    return dict(
+        rate_url=url_for("cycles.rate", cid=cid, _external=True),
         evidence_url=url_for(
             "evidence.index" if cycle["kind"] == "self" else "evidence.peer_page",
             cid=cid,
@@ -219,31 +222,12 @@ def save_section(cid, section_id):
     """Save one section's answers without JavaScript."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_rate)
-    snap = cycle["snapshot"]
-    section = next((s for s in snap.sections if s["id"] == section_id), None)
-    if section is None:
-        abort(404)
+    section = _section(cycle, section_id)
     answers = service.my_answers(db, cid, current_user.id)
-    form = section_form(snap, section, answers, formdata=request.form)
-    errors = []
-    if not form.validate():
-        errors = [
-            (form[name].id, message)
-            for name, messages in form.errors.items()
-            for message in messages
-        ]
-    else:
-        submitted = {
-            item["id"]: {
-                "value": form[f"{item['id']}__value"].data or None,
-                "comment": form[f"{item['id']}__comment"].data or "",
-                "evidence": form[f"{item['id']}__evidence"].data or "",
-                "revision": whole_number(
-                    form[f"{item['id']}__revision"].data, default=0
-                ),
-            }
-            for item in section["items"]
-        }
+    form = section_form(cycle["snapshot"], section, answers, formdata=request.form)
+    errors = field_errors(form) if not form.validate() else []
+    if not errors:
+        submitted = section_answers(form, section)
         refused = service.save_section(db, cycle, current_user.id, submitted)
         errors = [
             (form[f"{item_id}__value"].id + "-0", message)
@@ -251,12 +235,25 @@ def save_section(cid, section_id):
         ]
     if errors:
         log.warning("refused section save on cycle %s by %s", cid, current_user.id)
-        answers = service.my_answers(db, cid, current_user.id)
-        fresh = section_form(snap, section, answers)
-        context = _rating_context(db, cycle, answers, {section_id: fresh}, errors)
-        return render_template("cycles/rate.html", **context), 400
+        return _rate_again(db, cycle, section, errors), 400
     flash(f"Your answers to “{section['title']}” are saved.", "success")
     return redirect(url_for("cycles.rate", cid=cid) + f"#section-{section_id}")
+
+
+def _section(cycle, section_id) -> dict:
+    """One section of the cycle's instrument, or 404."""
+    for section in cycle["snapshot"].sections:
+        if section["id"] == section_id:
+            return section
+    abort(404)
+
+
+def _rate_again(db, cycle, section, errors):
+    """The rating page again with the errors, the section as it is now stored."""
+    answers = service.my_answers(db, cycle["id"], current_user.id)
+    fresh = section_form(cycle["snapshot"], section, answers)
+    context = _rating_context(db, cycle, answers, {section["id"]: fresh}, errors)
+    return render_template("cycles/rate.html", **context)
 
 
 @bp.route("/cycles/<int:cid>/answers", methods=["POST"])
@@ -268,23 +265,11 @@ def save_answer(cid):
     if cycle is None or not perm.can_rate(current_user, cycle):
         log.warning("refused answer for cycle %s by user %s", cid, current_user.id)
         return jsonify(error="This cycle was not found."), 404
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("item_id"), str):
-        return jsonify(error="The answer could not be read."), 400
-    base = whole_number(body.get("revision"), default=0)
-    if base is None:
-        return jsonify(error=BAD_REVISION), 400
     try:
-        saved = service.save_answer(
-            db,
-            cycle,
-            current_user.id,
-            body["item_id"],
-            value=_text(body.get("value")),
-            comment=_text(body.get("comment")),
-            evidence=_text(body.get("evidence")),
-            base_revision=base,
-        )
+        answer = _answer_in(request.get_json(silent=True))
+        saved = service.save_answer(db, cycle, current_user.id, **answer)
+    except _Unreadable as e:
+        return jsonify(error=str(e)), 400
     except service.StaleAnswer as e:
         return jsonify(error=str(e), current=e.current), 409
     except (service.CycleError, ValueError, TypeError) as e:
@@ -303,6 +288,26 @@ def _text(value):
     if not isinstance(value, str):
         raise service.CycleError("The answer could not be read.")
     return value
+
+
+class _Unreadable(Exception):
+    """A background save whose body cannot be read (answered 400)."""
+
+
+def _answer_in(body) -> dict:
+    """The answer in a background save's JSON body, as save_answer takes it."""
+    if not isinstance(body, dict) or not isinstance(body.get("item_id"), str):
+        raise _Unreadable("The answer could not be read.")
+    base = whole_number(body.get("revision"), default=0)
+    if base is None:
+        raise _Unreadable(BAD_REVISION)
+    return dict(
+        item_id=body["item_id"],
+        value=_text(body.get("value")),
+        comment=_text(body.get("comment")),
+        evidence=_text(body.get("evidence")),
+        base_revision=base,
+    )
 
 
 @bp.route("/csrf-token")
@@ -337,30 +342,33 @@ def moderate(cid):
     """The moderation meeting: items by disagreement, recording agreed scores."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_view_moderation)
-    leading = perm.can_lead_cycle(current_user, cycle)
-    choices = answer_choices(cycle["snapshot"].scale)
-    linked = None
-    if cycle["kind"] == "self" and perm.can_view_evidence(current_user, cycle):
-        linked = evidence.by_item(evidence.for_cycle(db, cycle))
+    linked, unsupported = _moderation_evidence(db, cycle)
     return render_template(
         "cycles/moderate.html",
         evidence=linked,
-        unsupported=evidence.unsupported(
-            cycle["snapshot"], service.agreed_scores(db, cid), linked or {}
-        )
-        if linked is not None
-        else set(),
+        unsupported=unsupported,
         can_add_evidence=perm.can_add_evidence(current_user, cycle),
         cycle=cycle,
         items=moderation.moderation_items(
             db, cycle, anonymity.viewer_of(current_user, cycle)
         ),
         min_group=anonymity.MIN_GROUP,
-        leading=leading and cycle["state"] == "moderation",
-        choices=choices,
+        leading=perm.can_lead_cycle(current_user, cycle)
+        and cycle["state"] == "moderation",
+        choices=answer_choices(cycle["snapshot"].scale),
         scale=cycle["snapshot"].scale,
         labels=service.STATE_LABELS,
     )
+
+
+def _moderation_evidence(db, cycle):
+    """A self-evaluation's evidence by item, for those who may see it, and the
+    items whose agreed score it does not yet support: (None, set()) otherwise."""
+    if cycle["kind"] != "self" or not perm.can_view_evidence(current_user, cycle):
+        return None, set()
+    linked = evidence.by_item(evidence.for_cycle(db, cycle))
+    agreed = service.agreed_scores(db, cycle["id"])
+    return linked, evidence.unsupported(cycle["snapshot"], agreed, linked)
 
 
 @bp.route("/cycles/<int:cid>/agree/<item_id>", methods=["POST"])
@@ -371,51 +379,42 @@ def agree(cid, item_id):
     cycle = load_cycle(db, cid, perm.can_lead_cycle)
     form = AgreeForm()
     form.value.choices = options(answer_choices(cycle["snapshot"].scale))
-    if not form.validate_on_submit():
-        flash(
-            "The agreed score could not be read. Choose a score and try again.",
-            f"error:agree-{item_id}-0",
+    back = url_for("cycles.moderate", cid=cid)
+    if problem := form.unreadable():
+        flash(problem, f"error:agree-{item_id}-0")
+        return redirect(back + f"#item-{item_id}")
+    try:
+        service.record_agreed(
+            db, cycle, item_id, **form.agreed(), actor_id=current_user.id
         )
-    elif (base := whole_number(form.revision.data, default=0)) is None:
-        flash(
-            "The agreed score could not be read: reload the page and try again.",
-            f"error:agree-{item_id}-0",
-        )
+    except service.StaleAgreed:
+        log.info("stale agreed score %s/%s by %s", cid, item_id, current_user.id)
+        return _agree_conflict(db, cycle, item_id, form), 409
+    except service.CycleError as e:
+        flash(*_agree_refused(cycle, item_id, e))
+        return redirect(back + f"#item-{item_id}")
+    # Shown inside the item and focused there (the page opens at it),
+    # where the person is looking, not in a banner at the top.
+    flash(_agree_saved(cycle, form), f"saved:{item_id}")
+    return redirect(back + f"#saved-{item_id}")
+
+
+def _agree_saved(cycle, form) -> str:
+    if form.defer.data:
+        return "Deferred: come back to this item."
+    label = cycle["snapshot"].label(form.value.data) if form.value.data else ""
+    return f"Agreed score saved: {label}."
+
+
+def _agree_refused(cycle, item_id, error) -> tuple[str, str]:
+    """The message for a refused agreed score, and the field it is shown at."""
+    if error.field == "rationale":
+        anchor = f"rationale-{item_id}"
     else:
-        try:
-            service.record_agreed(
-                db,
-                cycle,
-                item_id,
-                value=form.value.data or None,
-                rationale=form.rationale.data or "",
-                deferred=form.defer.data,
-                actor_id=current_user.id,
-                base_revision=base,
-            )
-        except service.StaleAgreed:
-            log.info("stale agreed score %s/%s by %s", cid, item_id, current_user.id)
-            return _agree_conflict(db, cycle, item_id, form), 409
-        except service.CycleError as e:
-            if e.field == "rationale":
-                anchor = f"rationale-{item_id}"
-            else:
-                anchor = f"agree-{item_id}-0"
-            item = cycle["snapshot"].items.get(item_id)
-            where = f"“{item['statement'][:60]}”: " if item else ""
-            flash(f"{where}{e}", f"error:{anchor}")
-        else:
-            # Shown inside the item and focused there (the page opens at it),
-            # where the person is looking, not in a banner at the top.
-            label = cycle["snapshot"].label(form.value.data) if form.value.data else ""
-            flash(
-                "Deferred: come back to this item."
-                if form.defer.data
-                else f"Agreed score saved: {label}.",
-                f"saved:{item_id}",
-            )
-            return redirect(url_for("cycles.moderate", cid=cid) + f"#saved-{item_id}")
-    return redirect(url_for("cycles.moderate", cid=cid) + f"#item-{item_id}")
+        anchor = f"agree-{item_id}-0"
+    item = cycle["snapshot"].items.get(item_id)
+    where = f"“{item['statement'][:60]}”: " if item else ""
+    return f"{where}{error}", f"error:{anchor}"
 
 
 def _agree_conflict(db, cycle, item_id, form):
