@@ -15,3 +15,9 @@ def field_errors(form) -> list[tuple[str, str]]:
         for name, messages in form.errors.items()
         for message in messages
     ]
+
+
+def refused_status(form) -> int:
+    """The status of a form page shown again: 400 when its CSRF token was
+    refused (a stale or forged post), else 200."""
+    return 400 if form.is_submitted() and form.csrf_token.errors else 200

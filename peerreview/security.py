@@ -1,5 +1,6 @@
 """Password hashing, sign-in throttling and response security headers."""
 
+import logging
 import time
 
 from argon2 import PasswordHasher
@@ -22,6 +23,8 @@ MAX_DELAY = 5 * 60
 # code is accepted (someone has the password and is guessing codes).
 CODE_LIMIT = 20
 MIN_PASSWORD_LENGTH = 10
+
+log = logging.getLogger(__name__)
 
 
 def hash_password(password: str) -> str:
@@ -80,6 +83,44 @@ def account_wait(db, email: str, at: float | None = None) -> int:
     failures, last = account_failures(db, email, at)
     delay = account_delay(failures)
     return max(0, int(last + delay - at + 0.999)) if delay else 0
+
+
+def sign_in_wait(db, email: str, ip: str, *, has_code: bool) -> str | None:
+    """Why a password may not be checked now (the address is locked out, or
+    the account slowed down), or None.
+
+    Someone else's failures never keep out a person with a second factor:
+    their password is always checked, and the code still stands between a
+    guesser and the account. Others wait a growing delay.
+    """
+    address_wait = address_lock_remaining(db, ip)
+    if address_wait:
+        minutes = max(1, (address_wait + 59) // 60)
+        log.warning("sign-in locked for %s from %s", email, ip)
+        return (
+            "Too many failed sign-in attempts. For your security, sign-in is "
+            f"locked: try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
+    wait = 0 if has_code else account_wait(db, email)
+    if wait:
+        failures, _ = account_failures(db, email)
+        log.warning("sign-in slowed for %s from %s: %s failures", email, ip, failures)
+        return _slowed_message(wait)
+    return None
+
+
+def _slowed_message(wait: int) -> str:
+    if wait >= 90:
+        minutes = (wait + 59) // 60
+        when = f"{minutes} minutes"
+    else:
+        when = f"{wait} second{'s' if wait != 1 else ''}"
+    return (
+        "There have been many failed attempts to sign in to this account, so each "
+        f"attempt now waits a little longer. Try again in {when}. With two-step "
+        "sign-in turned on (under Sign-in and security), nobody else's attempts "
+        "can make you wait."
+    )
 
 
 def code_failures(db, email: str, at: float | None = None) -> int:

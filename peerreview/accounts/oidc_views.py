@@ -120,6 +120,30 @@ def oidc_callback(provider):
     """Come back from the provider: check the ID token, find the person, sign in."""
     client, conf = _client(provider)
     try:
+        issuer, claims = _id_token(client, conf)
+    except _NoToken as e:
+        return _failed(provider, str(e))
+    db = get_db()
+    try:
+        user_id = oidc.sign_in(db, provider, issuer, claims)
+    except oidc.Refused as refused:
+        log.info(
+            "sign-in with %s refused (%s) for %s",
+            provider,
+            refused.reason,
+            refused.email,
+        )
+        return _refused(provider, refused)
+    return _after_provider(db, user_id, provider, claims)
+
+
+class _NoToken(Exception):
+    """The provider's answer gave no ID token this app accepts: why, for the log."""
+
+
+def _id_token(client, conf) -> tuple[str, dict]:
+    """The issuer and the checked claims of the ID token the provider sent back."""
+    try:
         issuer = _issuer(client, conf)
         # Authlib checks `aud` only through `azp` unless told: a token made
         # for another app that names this one as `azp` would pass. Say both.
@@ -131,34 +155,28 @@ def oidc_callback(provider):
             }
         )
     except MismatchingStateError:
-        return _failed(provider, "state not held by this session (replayed or stale)")
+        raise _NoToken("state not held by this session (replayed or stale)") from None
     except OAuthError as e:
-        return _failed(provider, f"{e.error}: {e.description}")
+        raise _NoToken(f"{e.error}: {e.description}") from None
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError) as e:
-        return _failed(provider, f"{type(e).__name__}: {e}")
+        raise _NoToken(f"{type(e).__name__}: {e}") from None
     claims = token.get("userinfo")
     if not claims:
-        return _failed(provider, "no ID token in the token response")
-    db = get_db()
-    try:
-        user_id = oidc.sign_in(db, provider, issuer, dict(claims))
-    except oidc.Refused as refused:
-        log.info(
-            "sign-in with %s refused (%s) for %s",
-            provider,
-            refused.reason,
-            refused.email,
-        )
-        return (
-            render_template(
-                "auth/oidc_refused.html",
-                reason=refused.reason,
-                email=refused.email,
-                label=oidc.PROVIDERS[provider],
-            ),
-            403,
-        )
-    return _after_provider(db, user_id, provider, claims)
+        raise _NoToken("no ID token in the token response")
+    return issuer, dict(claims)
+
+
+def _refused(provider, refused):
+    """The page for a person the provider vouched for but the platform refuses."""
+    return (
+        render_template(
+            "auth/oidc_refused.html",
+            reason=refused.reason,
+            email=refused.email,
+            label=oidc.PROVIDERS[provider],
+        ),
+        403,
+    )
 
 
 def _after_provider(db, user_id, provider, claims):

@@ -7,15 +7,24 @@ Platform admins and partnership leads must set it up; everyone may.
 
 import datetime
 import hashlib
+import logging
 import secrets
 import time
+from dataclasses import dataclass
 
 import pyotp
 import segno
 
 from .. import audit
 from ..db import immediate, now
-from ..security import check_password, hash_password
+from ..security import (
+    CODE_LIMIT,
+    address_lock_remaining,
+    check_password,
+    code_failures,
+    hash_password,
+    record_attempt,
+)
 
 ISSUER = "peerreview"
 RECOVERY_CODES = 10
@@ -28,6 +37,9 @@ GUESSES_PER_CHALLENGE = 5
 # Recovery codes: 12 letters and digits of an alphabet without look-alikes
 # (about 60 bits), shown as three groups of four.
 _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+
+
+log = logging.getLogger(__name__)
 
 
 class SecondFactorError(ValueError):
@@ -350,3 +362,57 @@ def finish_challenge(db, challenge_id: int) -> bool:
             [time.time(), challenge_id],
         )
     return cur.rowcount == 1
+
+
+@dataclass
+class CodeCheck:
+    """What a code entered at the second step of signing in comes to."""
+
+    # "totp" or "recovery": the code was right and the sign-in is complete.
+    used: str | None = None
+    # Sign-in must start again, for this reason.
+    start_again: str | None = None
+    # The code was wrong and another may be tried: what to say under it.
+    wrong: str | None = None
+
+
+def check_code(db, challenge: dict, code: str, ip: str, *, recovery: bool) -> CodeCheck:
+    """Check the code for a sign-in's challenge, and record the try."""
+    user = db["users"].get(challenge["user_id"])
+    if address_lock_remaining(db, ip):
+        return CodeCheck(
+            start_again="Too many failed sign-in attempts. For your security, "
+            "sign-in is locked for a while: try again later."
+        )
+    # Someone holding the password is guessing codes: only the recovery
+    # codes (too many to guess) still open the account, for a while.
+    capped = looks_like_totp(code) and code_failures(db, user["email"]) >= CODE_LIMIT
+    used = None
+    if challenge["password_ok"] and not capped:
+        used = verify(db, user["id"], code)
+    if used and finish_challenge(db, challenge["id"]):
+        record_attempt(db, user["email"], ip, True, kind="code")
+        return CodeCheck(used=used)
+    record_attempt(db, user["email"], ip, False, kind="code")
+    log.info("wrong second-step code for %s from %s", user["email"], ip)
+    left = wrong_guess(db, challenge["id"], last=challenge["slowed"])
+    if challenge["slowed"]:
+        return CodeCheck(
+            start_again="The password or the code was not right. "
+            "Sign in again with both."
+        )
+    if not left:
+        return CodeCheck(start_again="Too many wrong codes. Sign in again.")
+    if capped:
+        return CodeCheck(
+            wrong="Too many wrong codes have been tried for this account lately. "
+            "Use one of your recovery codes, or try again in 15 minutes."
+        )
+    return CodeCheck(
+        wrong=(
+            "That recovery code is not right or has been used."
+            if recovery
+            else "The code is not right. Enter the code the app shows now."
+        )
+        + f" You can try {left} more time{'s' if left != 1 else ''}."
+    )

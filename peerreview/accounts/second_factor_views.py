@@ -16,12 +16,7 @@ from flask_login import current_user, login_required, login_user
 
 from .. import permissions as perm
 from ..db import get_db
-from ..security import (
-    CODE_LIMIT,
-    address_lock_remaining,
-    code_failures,
-    record_attempt,
-)
+from ..formtools import refused_status
 from . import oidc, second_factor, service
 from .forms import CodeForm, EmptyForm, RecoveryCodeForm
 from .views import _load_user_or_404, bp
@@ -84,68 +79,34 @@ def second_step():
         return _start_again("Sign in again: that sign-in has ended.")
     recovery = request.args.get("recovery") == "1"
     form = RecoveryCodeForm() if recovery else CodeForm()
-    status = 200
-    if form.validate_on_submit():
-        user = db["users"].get(challenge["user_id"])
-        ip = request.remote_addr or "-"
-        if address_lock_remaining(db, ip):
-            return _start_again(
-                "Too many failed sign-in attempts. For your security, sign-in is "
-                "locked for a while: try again later."
-            )
-        # Someone holding the password is guessing codes: only the recovery
-        # codes (too many to guess) still open the account, for a while.
-        capped = (
-            second_factor.looks_like_totp(form.code.data)
-            and code_failures(db, user["email"]) >= CODE_LIMIT
-        )
-        used = None
-        if challenge["password_ok"] and not capped:
-            used = second_factor.verify(db, user["id"], form.code.data)
-        if used and second_factor.finish_challenge(db, challenge["id"]):
-            record_attempt(db, user["email"], ip, True, kind="code")
-            target = _finish_sign_in(db, user["id"])
-            if used == "recovery":
-                left = second_factor.status(db, user["id"])["recovery_left"]
-                flash(
-                    f"You signed in with a recovery code. It cannot be used again: "
-                    f"you have {left} left.",
-                    "success",
-                )
-                if left <= 3:
-                    return redirect(url_for("auth.security"))
-            return redirect(target)
-        record_attempt(db, user["email"], ip, False, kind="code")
-        log.info("wrong second-step code for %s from %s", user["email"], ip)
-        left = second_factor.wrong_guess(db, challenge["id"], last=challenge["slowed"])
-        if challenge["slowed"]:
-            return _start_again(
-                "The password or the code was not right. Sign in again with both."
-            )
-        if not left:
-            return _start_again("Too many wrong codes. Sign in again.")
-        if capped:
-            form.code.data = ""  # a wrong code is no use to edit
-            form.code.errors = [
-                "Too many wrong codes have been tried for this account lately. "
-                "Use one of your recovery codes, or try again in 15 minutes."
-            ]
-            return render_template("auth/code.html", form=form, recovery=recovery)
-        form.code.data = ""  # a wrong code is no use to edit
-        form.code.errors = [
-            (
-                "That recovery code is not right or has been used."
-                if recovery
-                else "The code is not right. Enter the code the app shows now."
-            )
-            + f" You can try {left} more time{'s' if left != 1 else ''}."
-        ]
-    elif form.is_submitted():
-        status = 400 if form.csrf_token.errors else 200
-    return (
-        render_template("auth/code.html", form=form, recovery=recovery),
-        status,
+    if not form.validate_on_submit():
+        page = render_template("auth/code.html", form=form, recovery=recovery)
+        return page, refused_status(form)
+    ip = request.remote_addr or "-"
+    check = second_factor.check_code(
+        db, challenge, form.code.data, ip, recovery=recovery
     )
+    if check.start_again:
+        return _start_again(check.start_again)
+    if check.used:
+        return _signed_in_with_code(db, challenge["user_id"], check.used)
+    form.code.data = ""  # a wrong code is no use to edit
+    form.code.errors = [check.wrong]
+    return render_template("auth/code.html", form=form, recovery=recovery)
+
+
+def _signed_in_with_code(db, user_id, used):
+    """Where a person goes once their code is taken; a recovery code is counted."""
+    target = _finish_sign_in(db, user_id)
+    if used != "recovery":
+        return redirect(target)
+    left = second_factor.status(db, user_id)["recovery_left"]
+    flash(
+        f"You signed in with a recovery code. It cannot be used again: "
+        f"you have {left} left.",
+        "success",
+    )
+    return redirect(url_for("auth.security") if left <= 3 else target)
 
 
 def _set_up_page(form, user_id, email, **context):

@@ -2,10 +2,11 @@
 
 import datetime
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass, field
 
-from .. import audit
+from .. import audit, security
 from ..db import immediate, now
 from ..security import hash_password
 
@@ -26,8 +27,26 @@ INVITE_DAYS = 7
 RESET_HOURS = 24
 
 
+log = logging.getLogger(__name__)
+
+
 class AccountError(ValueError):
     """A request about an account that cannot be carried out."""
+
+
+@dataclass
+class PasswordCheck:
+    """What a sign-in with a password comes to."""
+
+    user: dict | None
+    # Why the password was not checked: locked out or slowed down (a 429).
+    waiting: str | None = None
+    # The password is right and the account active.
+    ok: bool = False
+    # The account has had many wrong passwords lately.
+    slowed: bool = False
+    # Sign-in goes on (to the second step, or in).
+    goes_on: bool = False
 
 
 @dataclass
@@ -118,6 +137,29 @@ def find_user(db, email: str) -> dict | None:
         db.query("SELECT * FROM users WHERE email = ?", [normalise_email(email)])
     )
     return rows[0] if rows else None
+
+
+def check_sign_in(db, email: str, password: str, ip: str) -> PasswordCheck:
+    """Check a password under the sign-in throttling rules, and record the try.
+
+    Once an account has had many wrong passwords, a person with a second
+    factor goes on to the code page whether or not the password was right,
+    so a guesser cannot tell which it was.
+    """
+    user = find_user(db, email)
+    has_code = bool(user and user["totp_secret"] and user["active"])
+    failures, _ = security.account_failures(db, email)
+    slowed = failures >= security.SLOW_AFTER
+    waiting = security.sign_in_wait(db, email, ip, has_code=has_code)
+    if waiting:
+        return PasswordCheck(user, waiting=waiting)
+    ok = security.check_password(user and user["password_hash"], password)
+    ok = ok and bool(user["active"])
+    security.record_attempt(db, email, ip, ok)
+    goes_on = ok or (has_code and slowed)
+    if not goes_on:
+        log.info("failed sign-in for %s from %s", email, ip)
+    return PasswordCheck(user, ok=ok, slowed=slowed, goes_on=goes_on)
 
 
 def has_password(db, user_id: int) -> bool:

@@ -18,12 +18,13 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import ical, reminders, security
+from .. import ical, reminders
 from .. import permissions as perm
 from ..db import get_db
 from ..extensions import login_manager
+from ..formtools import refused_status
 from ..organisations import service as orgs
-from ..security import check_password, record_attempt
+from ..security import check_password
 from . import mail, oidc, second_factor, service
 from .forms import (
     AcceptInvitationForm,
@@ -87,67 +88,25 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        db = get_db()
-        email = service.normalise_email(form.email.data)
-        ip = request.remote_addr or "-"
-        user = service.find_user(db, email)
-        has_code = bool(user and user["totp_secret"] and user["active"])
-        failures, _ = security.account_failures(db, email)
-        # Someone else's failures never keep out a person with a second
-        # factor: their password is always checked, and the code still stands
-        # between a guesser and the account. Others wait a growing delay.
-        slowed = failures >= security.SLOW_AFTER
-        address_wait = security.address_lock_remaining(db, ip)
-        account_wait = 0 if has_code else security.account_wait(db, email)
-        if address_wait:
-            minutes = max(1, (address_wait + 59) // 60)
-            form.form_errors.append(
-                "Too many failed sign-in attempts. For your security, sign-in is "
-                f"locked: try again in {minutes} minute{'s' if minutes != 1 else ''}."
-            )
-            log.warning("sign-in locked for %s from %s", email, ip)
-            status = 429
-        elif account_wait:
-            form.form_errors.append(_slowed_message(account_wait))
-            log.warning(
-                "sign-in slowed for %s from %s: %s failures", email, ip, failures
-            )
-            status = 429
-        else:
-            ok = check_password(user and user["password_hash"], form.password.data)
-            ok = ok and bool(user["active"])
-            record_attempt(db, email, ip, ok)
-            if ok or (has_code and slowed):
-                # After many failures the code page comes whether or not the
-                # password was right, so a guesser cannot tell which it was.
-                return _after_password(db, user, ip, password_ok=ok, slowed=slowed)
-            log.info("failed sign-in for %s from %s", email, ip)
-            form.password.errors = list(form.password.errors) + [
-                "The email address or password is not right"
-            ]
-            status = 200
-    elif form.is_submitted():
-        status = 400 if form.csrf_token.errors else 200
-    return render_template("auth/login.html", form=form), status
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form), refused_status(form)
+    db = get_db()
+    ip = request.remote_addr or "-"
+    email = service.normalise_email(form.email.data)
+    check = service.check_sign_in(db, email, form.password.data, ip)
+    if check.waiting:
+        form.form_errors.append(check.waiting)
+        return render_template("auth/login.html", form=form), 429
+    if check.goes_on:
+        return _after_password(db, check.user, ip, ok=check.ok, slowed=check.slowed)
+    form.password.errors = [
+        *form.password.errors,
+        "The email address or password is not right",
+    ]
+    return render_template("auth/login.html", form=form)
 
 
-def _slowed_message(wait: int) -> str:
-    if wait >= 90:
-        minutes = (wait + 59) // 60
-        when = f"{minutes} minutes"
-    else:
-        when = f"{wait} second{'s' if wait != 1 else ''}"
-    return (
-        "There have been many failed attempts to sign in to this account, so each "
-        f"attempt now waits a little longer. Try again in {when}. With two-step "
-        "sign-in turned on (under Sign-in and security), nobody else's attempts "
-        "can make you wait."
-    )
-
-
-def _after_password(db, user, ip, *, password_ok=True, slowed=False):
+def _after_password(db, user, ip, *, ok=True, slowed=False):
     """Sign in, or go on to the second step (or to setting one up)."""
     account = service.load_account(db, user["id"])
     nxt = safe_next(request.args.get("next"))
@@ -161,7 +120,7 @@ def _after_password(db, user, ip, *, password_ok=True, slowed=False):
         log.info("user %s signed in", user["id"])
         return redirect(nxt or url_for("main.home"))
     session["challenge"] = second_factor.start_challenge(
-        db, user["id"], purpose, password_ok=password_ok, slowed=slowed, ip=ip
+        db, user["id"], purpose, password_ok=ok, slowed=slowed, ip=ip
     )
     session["next"] = nxt
     return redirect(
@@ -190,26 +149,15 @@ def accept(token):
     try:
         inv = service.find_invitation(db, token, "invite")
     except service.AccountError as e:
-        return render_template("auth/link_problem.html", message=str(e)), 410
+        return _link_problem(e)
     existing = service.find_user(db, inv["email"])
     if existing:
-        form = JoinForm()
-        mine = current_user.is_authenticated and current_user.id == existing["id"]
-        if mine and form.validate_on_submit():
-            try:
-                service.accept_invitation(db, token, "", None)
-            except service.AccountError as e:
-                return render_template("auth/link_problem.html", message=str(e)), 410
-            flash(f"You are now {service.ROLES[inv['role']].lower()}.", "success")
-            return redirect(url_for("main.home"))
-        return render_template(
-            "auth/join.html",
-            inv=inv,
-            form=form,
-            mine=mine,
-            role=service.ROLES[inv["role"]],
-            where=_invited_to(db, inv),
-        )
+        return _join(db, token, inv, existing)
+    return _new_account(db, token, inv)
+
+
+def _new_account(db, token, inv):
+    """An invitation for a new email: the person names themself and sets a password."""
     form = AcceptInvitationForm(name=inv["name"])
     if form.validate_on_submit():
         try:
@@ -217,7 +165,7 @@ def accept(token):
                 db, token, form.name.data, form.password.data
             )
         except service.AccountError as e:
-            return render_template("auth/link_problem.html", message=str(e)), 410
+            return _link_problem(e)
         login_user(service.load_account(db, user_id))
         flash("Welcome to peerreview. Your account is ready.", "success")
         return redirect(url_for("main.home"))
@@ -228,6 +176,32 @@ def accept(token):
         role=service.ROLES[inv["role"]],
         where=_invited_to(db, inv),
     )
+
+
+def _join(db, token, inv, existing):
+    """An invitation for an email with an account: its owner, signed in, joins."""
+    form = JoinForm()
+    mine = current_user.is_authenticated and current_user.id == existing["id"]
+    if mine and form.validate_on_submit():
+        try:
+            service.accept_invitation(db, token, "", None)
+        except service.AccountError as e:
+            return _link_problem(e)
+        flash(f"You are now {service.ROLES[inv['role']].lower()}.", "success")
+        return redirect(url_for("main.home"))
+    return render_template(
+        "auth/join.html",
+        inv=inv,
+        form=form,
+        mine=mine,
+        role=service.ROLES[inv["role"]],
+        where=_invited_to(db, inv),
+    )
+
+
+def _link_problem(error):
+    """The page for an invitation or reset link that cannot be used (410)."""
+    return render_template("auth/link_problem.html", message=str(error)), 410
 
 
 def _invited_to(db, inv) -> str:
@@ -244,13 +218,13 @@ def reset(token):
     try:
         inv = service.find_invitation(db, token, "reset")
     except service.AccountError as e:
-        return render_template("auth/link_problem.html", message=str(e)), 410
+        return _link_problem(e)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             service.use_reset(db, token, form.password.data)
         except service.AccountError as e:
-            return render_template("auth/link_problem.html", message=str(e)), 410
+            return _link_problem(e)
         logout_user()
         flash("Your password has been changed. Sign in with the new one.", "success")
         return redirect(url_for("auth.login"))
