@@ -1,6 +1,14 @@
-"""Small helpers shared by the forms of every area."""
+"""Small helpers shared by the forms of every area, and by the views that
+show them."""
 
+import logging
+from contextlib import contextmanager
+
+from flask import render_template, request
+from flask_login import current_user
 from wtforms import SelectChoice
+
+log = logging.getLogger(__name__)
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -21,3 +29,30 @@ def refused_status(form) -> int:
     """The status of a form page shown again: 400 when its CSRF token was
     refused (a stale or forged post), else 200."""
     return 400 if form.is_submitted() and form.csrf_token.errors else 200
+
+
+@contextmanager
+def refusal_shown(form, errors, *, field=None, what="change"):
+    """Run a service call whose refusal is shown on its form.
+
+    Should the block raise one of `errors` (a domain refusal), the message
+    goes under `field` (or above the form), the refusal is logged, and the
+    view carries on past the block to show the form again.
+    """
+    try:
+        yield
+    except errors as e:
+        log.warning(
+            "refused %s at %s by user %s: %s", what, request.path, current_user.id, e
+        )
+        if field is None:
+            form.form_errors.append(str(e))
+        else:
+            field.errors = [str(e)]
+
+
+def form_page(template: str, **context):
+    """Render a form's page: 400 when a post comes back to it (refused), else 200."""
+    return render_template(template, **context), (
+        400 if request.method == "POST" else 200
+    )

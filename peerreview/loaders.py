@@ -14,6 +14,7 @@ from flask_login import current_user
 from . import permissions as perm
 from .cycles import service as cycles
 from .organisations import service as orgs
+from .peer import service as peer
 
 Check = Callable[[object, dict], bool] | None
 
@@ -54,3 +55,13 @@ def load_team(db, tid: int, may: Check = None, *, hide=True) -> dict:
 def load_cycle(db, cid: int, may: Check = None, *, hide=True) -> dict:
     """Return a cycle or 404."""
     return _checked(cycles.get_cycle(db, cid), may, hide)
+
+
+def load_round(db, rid: int, may: Check = None, *, hide=True) -> dict:
+    """Return a peer-review round or 404."""
+    return _checked(peer.get_round(db, rid), may, hide)
+
+
+def load_review(db, cid: int) -> dict:
+    """Return the peer review a cycle is the reviewers' side of, or 404."""
+    return _checked(peer.review_of_cycle(db, cid), None, True)

@@ -1,5 +1,7 @@
 """Forms for planning a peer-review round; the per-host fields are built at run time."""
 
+import datetime
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -40,6 +42,31 @@ class ChangeRoundForm(FlaskForm):
     title = _RoundForm.title
     starts_on = _RoundForm.starts_on
     ends_on = _RoundForm.ends_on
+
+
+def change_round_form(peer_round: dict, *, fresh: bool) -> ChangeRoundForm:
+    """The form to change a round; a fresh one shows the round as it is."""
+    if not fresh:
+        return ChangeRoundForm(data=None)
+    day = datetime.date.fromisoformat
+    return ChangeRoundForm(
+        data={
+            "title": peer_round["title"],
+            "starts_on": day(peer_round["starts_on"])
+            if peer_round["starts_on"]
+            else None,
+            "ends_on": day(peer_round["ends_on"]) if peer_round["ends_on"] else None,
+        }
+    )
+
+
+def round_fields(form) -> dict:
+    """A round's title and dates from its form, as the peer service takes them."""
+    return {
+        "title": form.title.data,
+        "starts_on": form.starts_on.data,
+        "ends_on": form.ends_on.data,
+    }
 
 
 def reviewers_form(school_name, people, current_ids, lead_id, formdata=None):
@@ -199,3 +226,11 @@ class DecideForm(FlaskForm):
         validators=[Length(max=4000, message="The reason is 4000 characters at most")],
         render_kw={"rows": 2},
     )
+
+
+def findings_answers(form, sections) -> dict[str, tuple[str, str]]:
+    """Read a findings form as the findings service's save_findings takes it."""
+    return {
+        s["id"]: (form[f"{s['id']}__well"].data, form[f"{s['id']}__better"].data)
+        for s in sections
+    }

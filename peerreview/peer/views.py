@@ -1,6 +1,5 @@
 """Pages for peer review: the hub, planning a round, a round, self vs peer."""
 
-import datetime
 import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,23 +10,26 @@ from .. import permissions as perm
 from ..cycles import service as cycles
 from ..db import get_db
 from ..evidence import service as evidence
-from ..formtools import options
-from ..loaders import load_cycle, load_partnership
+from ..formtools import form_page, options, refusal_shown
+from ..loaders import load_cycle, load_partnership, load_review, load_round
 from ..results import service as results_service
 from . import findings, service
 from .forms import (
-    ChangeRoundForm,
     DecideForm,
     NominateForm,
+    change_round_form,
     chosen_hosts,
     chosen_lead,
+    findings_answers,
     findings_form,
     plan_form,
     reviewers_form,
+    round_fields,
 )
 
 bp = Blueprint("peer", __name__)
 log = logging.getLogger(__name__)
+PLANNED = "The round is planned and each host's peer review is open to its reviewers."
 
 
 @bp.route("/peer/")
@@ -72,48 +74,35 @@ def plan(pid):
     db = get_db()
     partnership = load_partnership(db, pid, perm.can_plan_peer_round)
     hosts = _hosts(db, pid)
-    instruments = catalogue.available(db, {pid})
-    suggested = (
-        service.suggest_assignments(db, pid) if request.method == "GET" else None
-    )
-    form = plan_form(
-        instruments,
-        hosts,
-        formdata=request.form if request.method == "POST" else None,
-        suggested=suggested,
-    )
+    form = _plan_form(db, pid, hosts)
     if form.validate_on_submit():
         instrument = catalogue.find(db, form.instrument.data, {pid})
         if instrument is None:
             form.instrument.errors = ["Choose an instrument"]
         else:
-            try:
+            with refusal_shown(form, service.PeerError, what="peer round"):
                 rid = service.plan_round(
                     db,
                     partnership_id=pid,
                     instrument=instrument,
-                    title=form.title.data,
-                    starts_on=form.starts_on.data,
-                    ends_on=form.ends_on.data,
                     hosts=chosen_hosts(form, hosts),
                     actor_id=current_user.id,
+                    **round_fields(form),
                 )
-            except service.PeerError as e:
-                log.warning(
-                    "refused peer round in %s by %s: %s", pid, current_user.id, e
-                )
-                form.form_errors.append(str(e))
-            else:
-                flash(
-                    "The round is planned and each host's peer review is open to its "
-                    "reviewers.",
-                    "success",
-                )
+                flash(PLANNED, "success")
                 return redirect(url_for("peer.round_page", rid=rid))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "peer/plan.html", form=form, partnership=partnership, hosts=hosts
-    ), status
+    return form_page("peer/plan.html", form=form, partnership=partnership, hosts=hosts)
+
+
+def _plan_form(db, pid, hosts):
+    """The form to plan a round; a fresh one has the suggested reviewers ticked."""
+    fresh = request.method == "GET"
+    return plan_form(
+        catalogue.available(db, {pid}),
+        hosts,
+        formdata=None if fresh else request.form,
+        suggested=service.suggest_assignments(db, pid) if fresh else None,
+    )
 
 
 @bp.route("/peer-rounds/<int:rid>")
@@ -121,10 +110,7 @@ def plan(pid):
 def round_page(rid):
     """A round: its hosts, reviewers and how far each review has got."""
     db = get_db()
-    peer_round = service.get_round(db, rid)
-    if peer_round is None:
-        abort(404)
-    perm.require(perm.can_view_peer_round(current_user, peer_round), hide=True)
+    peer_round = load_round(db, rid, perm.can_view_peer_round)
     return render_template(
         "peer/round.html",
         peer_round=peer_round,
@@ -134,45 +120,32 @@ def round_page(rid):
     )
 
 
+def _round_to_change(db, rid):
+    """A round and its partnership, for the partnership's leads; else 404."""
+    peer_round = load_round(db, rid)
+    partnership = load_partnership(
+        db, peer_round["partnership_id"], perm.can_plan_peer_round
+    )
+    return peer_round, partnership
+
+
 @bp.route("/peer-rounds/<int:rid>/change", methods=["GET", "POST"])
 @login_required
 def change_round(rid):
     """Rename a round or move its dates (the partnership's leads)."""
     db = get_db()
-    peer_round = service.get_round(db, rid)
-    if peer_round is None:
-        abort(404)
-    partnership = load_partnership(db, peer_round["partnership_id"])
-    perm.require(perm.can_plan_peer_round(current_user, partnership), hide=True)
-    form = ChangeRoundForm(
-        data=None
-        if request.method == "POST"
-        else {
-            "title": peer_round["title"],
-            "starts_on": _as_date(peer_round["starts_on"]),
-            "ends_on": _as_date(peer_round["ends_on"]),
-        }
-    )
+    peer_round, partnership = _round_to_change(db, rid)
+    form = change_round_form(peer_round, fresh=request.method != "POST")
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, service.PeerError, what="change to round"):
             service.change_round(
-                db,
-                peer_round,
-                title=form.title.data,
-                starts_on=form.starts_on.data,
-                ends_on=form.ends_on.data,
-                actor_id=current_user.id,
+                db, peer_round, actor_id=current_user.id, **round_fields(form)
             )
-        except service.PeerError as e:
-            log.warning("refused change to round %s by %s: %s", rid, current_user.id, e)
-            form.form_errors.append(str(e))
-        else:
             flash("The round is changed.", "success")
             return redirect(url_for("peer.round_page", rid=rid))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
+    return form_page(
         "peer/change.html", form=form, peer_round=peer_round, partnership=partnership
-    ), status
+    )
 
 
 @bp.route("/peer-rounds/<int:rid>/reviews/<int:cid>/reviewers", methods=["GET", "POST"])
@@ -180,55 +153,42 @@ def change_round(rid):
 def change_reviewers(rid, cid):
     """Add or withdraw a host's reviewers while its review is open (the leads)."""
     db = get_db()
-    peer_round = service.get_round(db, rid)
-    if peer_round is None:
-        abort(404)
-    partnership = load_partnership(db, peer_round["partnership_id"])
-    perm.require(perm.can_plan_peer_round(current_user, partnership), hide=True)
+    peer_round, partnership = _round_to_change(db, rid)
     review = next(iter(service.round_reviews(db, rid, cid)), None)
     if review is None:
         abort(404)
+    form = _reviewers_form(db, partnership, review)
+    if form.validate_on_submit():
+        with refusal_shown(form, service.PeerError, what="reviewers"):
+            reviewer_ids = list(form.reviewers.data or [])
+            lead_id = chosen_lead(form.lead.data)
+            service.change_reviewers(
+                db, peer_round, cid, reviewer_ids, lead_id, actor_id=current_user.id
+            )
+            flash(f"The reviewers of {review['school_name']} are changed.", "success")
+            return redirect(url_for("peer.round_page", rid=rid))
+    return form_page(
+        "peer/reviewers.html",
+        form=form,
+        peer_round=peer_round,
+        partnership=partnership,
+        review=review,
+    )
+
+
+def _reviewers_form(db, partnership, review):
+    """The form of a host's reviewers: whom the partnership's rules allow."""
     people = [
         (p["id"], f"{p['name']} ({p['school_name']})")
         for p in service.eligible_reviewers(db, partnership["id"], review["school_id"])
     ]
-    form = reviewers_form(
+    return reviewers_form(
         review["school_name"],
         people,
         [p["id"] for p in review["reviewers"]],
         review["lead_id"],
         formdata=request.form if request.method == "POST" else None,
     )
-    if form.validate_on_submit():
-        try:
-            service.change_reviewers(
-                db,
-                peer_round,
-                cid,
-                list(form.reviewers.data or []),
-                chosen_lead(form.lead.data),
-                actor_id=current_user.id,
-            )
-        except service.PeerError as e:
-            log.warning(
-                "refused reviewers of cycle %s by %s: %s", cid, current_user.id, e
-            )
-            form.form_errors.append(str(e))
-        else:
-            flash(f"The reviewers of {review['school_name']} are changed.", "success")
-            return redirect(url_for("peer.round_page", rid=rid))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "peer/reviewers.html",
-        form=form,
-        peer_round=peer_round,
-        partnership=partnership,
-        review=review,
-    ), status
-
-
-def _as_date(text):
-    return datetime.date.fromisoformat(text) if text else None
 
 
 @bp.route("/cycles/<int:cid>/self-vs-peer")
@@ -237,35 +197,37 @@ def self_vs_peer(cid):
     """Agreed self and peer scores side by side, once the reviewers have agreed."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_view_self_vs_peer)
-    review = service.review_of_cycle(db, cid)
-    if review is None:
-        abort(404)
-    comparison = None
-    coverage = None
-    history = []
-    if service.is_visible(cycle):
-        comparison = service.self_vs_peer(db, cycle, review)
-        coverage = evidence.peer_coverage(db, cycle, comparison["self_cycle"])
-        history = service.calibration_history(
-            db, review["school_id"], review["instrument_id"], review["partnership_id"]
-        )
+    review = load_review(db, cid)
     return render_template(
         "peer/self_vs_peer.html",
         cycle=cycle,
         review=review,
-        comparison=comparison,
-        coverage=coverage,
+        **_comparison(db, cycle, review),
         findings_url=url_for("peer.findings_page", cid=cid)
         if perm.can_open_findings(current_user, cycle)
         else None,
         evidence_url=url_for("evidence.peer_page", cid=cid)
         if perm.can_view_evidence(current_user, cycle)
         else None,
-        history=history,
         labels=cycles.STATE_LABELS,
         # On a letter-grade or yes / no scale a score is its grade alone.
         worded=cycle["snapshot"].scale.get("kind") in results_service.WORDED_SCALES,
     )
+
+
+def _comparison(db, cycle, review) -> dict:
+    """Self vs peer, the evidence seen and the school's calibration over time,
+    once the comparison may be shown; nothing before."""
+    if not service.is_visible(cycle):
+        return {"comparison": None, "coverage": None, "history": []}
+    comparison = service.self_vs_peer(db, cycle, review)
+    return {
+        "comparison": comparison,
+        "coverage": evidence.peer_coverage(db, cycle, comparison["self_cycle"]),
+        "history": service.calibration_history(
+            db, review["school_id"], review["instrument_id"], review["partnership_id"]
+        ),
+    }
 
 
 def back_to_review(user, cycle: dict) -> str:
@@ -303,20 +265,13 @@ def _findings_page(db, cycle, review, form=None, nominate_form=None, status=200)
     ), status
 
 
-def _review_of(db, cid):
-    review = service.review_of_cycle(db, cid)
-    if review is None:
-        abort(404)
-    return review
-
-
 @bp.route("/cycles/<int:cid>/findings")
 @login_required
 def findings_page(cid):
     """A peer review's findings per section and its areas of excellence."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_open_findings)
-    return _findings_page(db, cycle, _review_of(db, cid))
+    return _findings_page(db, cycle, load_review(db, cid))
 
 
 @bp.route("/cycles/<int:cid>/findings", methods=["POST"])
@@ -325,23 +280,13 @@ def save_findings(cid):
     """Keep the reviewers' "What went well" and "Even better if" per section."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_write_findings)
-    review = _review_of(db, cid)
+    review = load_review(db, cid)
     sections = cycle["snapshot"].sections
     form = findings_form(sections, {})
     if form.validate_on_submit():
         try:
-            findings.save_findings(
-                db,
-                cycle,
-                {
-                    s["id"]: (
-                        form[f"{s['id']}__well"].data,
-                        form[f"{s['id']}__better"].data,
-                    )
-                    for s in sections
-                },
-                actor_id=current_user.id,
-            )
+            answers = findings_answers(form, sections)
+            findings.save_findings(db, cycle, answers, actor_id=current_user.id)
         except findings.FindingsError as e:
             flash(str(e))
         else:
@@ -356,7 +301,7 @@ def nominate(cid):
     """The host nominates an area of excellence for the reviewers to confirm."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_nominate_excellence)
-    review = _review_of(db, cid)
+    review = load_review(db, cid)
     form = NominateForm()
     form.section.choices = options(
         [("", "Choose a section")]
