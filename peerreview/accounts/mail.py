@@ -23,3 +23,16 @@ def send_link(config, to: str, subject: str, body: str) -> bool:
         log.exception("could not send mail to %s", to)
         return False
     return True
+
+
+def send_invitation(
+    config, to: str, *, inviter: str, where: str, role: str, days: int, link: str
+) -> bool:
+    """Send an invitation link: who invites, into what role, where, and for how long."""
+    return send_link(
+        config,
+        to,
+        f"You are invited to join {where} on peerreview",
+        f"{inviter} has invited you to join {where} as {role.lower()}.\n\n"
+        f"Accept within {days} days: {link}\n",
+    )

@@ -75,6 +75,16 @@ class SchoolForm(FlaskForm):
         render_kw={"class": "govuk-input--width-10", "autocomplete": "postal-code"},
     )
 
+    def school(self) -> tuple:
+        """The school as the organisations service's create_school takes it."""
+        return (
+            self.name.data,
+            self.urn.data,
+            self.phase.data,
+            self.pupils.data,
+            self.postcode.data,
+        )
+
     def validate_urn(self, field):
         field.data = (field.data or "").strip()
         if not re.fullmatch(r"\d{6,7}", field.data):
@@ -130,6 +140,16 @@ class GiasConfirmForm(FlaskForm):
         "Add to the partnership", choices=[], validate_choice=False
     )
     add_all = BooleanField("Add every school in the file to the partnership")
+
+    def chosen_urns(self, batch, partnership, tick_each: bool) -> list:
+        """The URNs to add to the partnership: those ticked, or with one box
+        for a long file, every school in it (none for a platform import)."""
+        if partnership is None:
+            return []
+        if tick_each:
+            return self.add.data
+        rows = batch["payload"]["rows"]
+        return [r["urn"] for r in rows] if self.add_all.data else []
 
 
 class PeopleUploadForm(FlaskForm):

@@ -47,20 +47,28 @@ def upload_schools(pid=None):
             filename=form.file.data.filename or "",
         )
         return redirect(url_for("imports.preview_schools", token=token))
-    back = (
-        url_for("orgs.partnership", pid=p["id"]) if p else url_for("orgs.admin_index")
+    return render_template(
+        "orgs/import_schools.html", form=form, p=p, back=_back_from_schools(p)
     )
-    return render_template("orgs/import_schools.html", form=form, p=p, back=back)
+
+
+def _back_from_schools(p) -> str:
+    """The page a schools import goes back to: its partnership's, or the admin's."""
+    if p is not None:
+        return url_for("orgs.partnership", pid=p["id"])
+    return url_for("orgs.admin_index")
 
 
 def _load_batch(db, token):
-    """Return this person's pending batch and its partnership (or None), or 404."""
+    """Return this person's pending batch and its partnership (or None), for
+    one who may import schools there; else 404."""
     batch = batches.load(db, token, "schools", actor_id=current_user.id)
     if batch is None:
         abort(404)
     p = None
     if batch["scope_type"] == "partnership":
         p = load_partnership(db, batch["scope_id"])
+    perm.require(perm.can_import_schools(current_user, p), hide=True)
     return batch, p
 
 
@@ -70,7 +78,6 @@ def preview_schools(token):
     """Show what an import would do; on confirmation, do it."""
     db = get_db()
     batch, p = _load_batch(db, token)
-    perm.require(perm.can_import_schools(current_user, p), hide=True)
     change_any = perm.can_change_any_school(current_user)
     plan = gias.plan(
         db, batch["payload"], partnership_id=p and p["id"], may_change_any=change_any
@@ -78,32 +85,9 @@ def preview_schools(token):
     form = GiasConfirmForm()
     tick_each = plan["usable"] <= TICK_EACH_UP_TO
     if form.validate_on_submit():
-        if p is None:
-            add = []
-        elif tick_each:
-            add = form.add.data
-        else:
-            add = (
-                [r["urn"] for r in batch["payload"]["rows"]]
-                if form.add_all.data
-                else []
-            )
-        try:
-            counts = gias.confirm(
-                db,
-                batch,
-                partnership_id=p and p["id"],
-                add_urns=add,
-                may_change_any=change_any,
-                actor_id=current_user.id,
-            )
-        except gias.GiasRefused as refused:
-            flash(str(refused))
-        else:
-            flash(_summary(counts, p), "success")
-        if p:
-            return redirect(url_for("orgs.partnership", pid=p["id"]))
-        return redirect(url_for("orgs.admin_index"))
+        add = form.chosen_urns(batch, p, tick_each)
+        _confirm_schools(db, batch, p, add, change_any)
+        return redirect(_back_from_schools(p))
     return render_template(
         "orgs/import_schools_preview.html",
         plan=plan,
@@ -113,6 +97,23 @@ def preview_schools(token):
         tick_each=tick_each,
         phases=service.PHASES,
     )
+
+
+def _confirm_schools(db, batch, p, add, change_any) -> None:
+    """Write a confirmed import, and say what it did (or why it could not)."""
+    try:
+        counts = gias.confirm(
+            db,
+            batch,
+            partnership_id=p and p["id"],
+            add_urns=add,
+            may_change_any=change_any,
+            actor_id=current_user.id,
+        )
+    except gias.GiasRefused as refused:
+        flash(str(refused))
+    else:
+        flash(_summary(counts, p), "success")
 
 
 def _summary(counts: dict, p) -> str:
@@ -198,11 +199,7 @@ def _upload_people(scope_type, scope_id):
 def preview_people(token):
     """Show whom a list would invite; on confirmation, invite them all."""
     db = get_db()
-    batch = batches.load(db, token, "people", actor_id=current_user.id)
-    if batch is None:
-        abort(404)
-    context, org, back = _people_context(db, batch["scope_type"], batch["scope_id"])
-    perm.require(_may_upload_people(batch["scope_type"], org), hide=True)
+    batch, context, org, back = _load_people_batch(db, token)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -212,16 +209,7 @@ def preview_people(token):
         except people.ListRefused as refused:
             flash(str(refused))
             return redirect(back)
-        for entry in invited:
-            entry["link"] = url_for("auth.accept", token=entry["token"], _external=True)
-            entry["sent"] = _send_invitation(entry)
-        return render_template(
-            "orgs/people_invited.html",
-            invited=invited,
-            org=org,
-            back=back,
-            lifetime_days=accounts.INVITE_DAYS,
-        )
+        return _invited(invited, org, back)
     return render_template(
         "orgs/import_people_preview.html",
         plan=people.plan(db, batch["payload"], context, _may_invite),
@@ -232,12 +220,38 @@ def preview_people(token):
     )
 
 
+def _load_people_batch(db, token):
+    """This person's pending list, with its organisation's context and page,
+    for one who may invite into that organisation; else 404."""
+    batch = batches.load(db, token, "people", actor_id=current_user.id)
+    if batch is None:
+        abort(404)
+    context, org, back = _people_context(db, batch["scope_type"], batch["scope_id"])
+    perm.require(_may_upload_people(batch["scope_type"], org), hide=True)
+    return batch, context, org, back
+
+
+def _invited(invited, org, back):
+    """Send each invitation made from a list; show their links and who got mail."""
+    for entry in invited:
+        entry["link"] = url_for("auth.accept", token=entry["token"], _external=True)
+        entry["sent"] = _send_invitation(entry)
+    return render_template(
+        "orgs/people_invited.html",
+        invited=invited,
+        org=org,
+        back=back,
+        lifetime_days=accounts.INVITE_DAYS,
+    )
+
+
 def _send_invitation(entry) -> bool:
-    return mail.send_link(
+    return mail.send_invitation(
         current_app.config,
         entry["email"],
-        f"You are invited to join {entry['scope_name']} on peerreview",
-        f"{current_user.name} has invited you to join {entry['scope_name']} as "
-        f"{entry['role_name'].lower()}.\n\nAccept within "
-        f"{accounts.INVITE_DAYS} days: {entry['link']}\n",
+        inviter=current_user.name,
+        where=entry["scope_name"],
+        role=entry["role_name"],
+        days=accounts.INVITE_DAYS,
+        link=entry["link"],
     )

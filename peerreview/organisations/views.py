@@ -17,7 +17,7 @@ from ..accounts import service as accounts
 from ..accounts.forms import InviteForm
 from ..cycles import service as cycles
 from ..db import get_db
-from ..formtools import options
+from ..formtools import options, refusal_shown
 from ..loaders import load_partnership, load_school, load_team
 from ..results import service as results_service
 from . import service
@@ -48,13 +48,10 @@ def new_partnership():
     perm.require(perm.can_manage_organisations(current_user))
     form = PartnershipForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, service.OrganisationError, field=form.name):
             pid = service.create_partnership(
                 get_db(), form.name.data, form.kind.data, actor_id=current_user.id
             )
-        except service.OrganisationError as e:
-            form.name.errors = [str(e)]
-        else:
             flash(f"{form.name.data} has been created.", "success")
             return redirect(url_for("orgs.partnership", pid=pid))
     return render_template(
@@ -73,19 +70,10 @@ def new_school():
     perm.require(perm.can_manage_organisations(current_user))
     form = SchoolForm()
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, service.OrganisationError, field=form.urn):
             sid = service.create_school(
-                get_db(),
-                form.name.data,
-                form.urn.data,
-                form.phase.data,
-                form.pupils.data,
-                form.postcode.data,
-                actor_id=current_user.id,
+                get_db(), *form.school(), actor_id=current_user.id
             )
-        except service.OrganisationError as e:
-            form.urn.errors = [str(e)]
-        else:
             flash(f"{form.name.data} has been created.", "success")
             return redirect(url_for("orgs.school", sid=sid))
     return render_template(
@@ -103,15 +91,7 @@ def partnership(pid):
     """Show a partnership: its schools, teams and leads."""
     db = get_db()
     p = load_partnership(db, pid, perm.can_view_partnership)
-    add_form = None
-    if perm.can_manage_organisations(current_user):
-        inside = {s["id"] for s in service.list_schools(db, pid)}
-        add_form = AddSchoolForm()
-        add_form.school.choices = options(
-            (s["id"], f"{s['name']} ({s['urn']})")
-            for s in service.list_schools(db)
-            if s["id"] not in inside
-        )
+    managing = perm.can_manage_organisations(current_user)
     return render_template(
         "orgs/partnership.html",
         p=p,
@@ -121,13 +101,25 @@ def partnership(pid):
         teams=service.teams_of_partnership(db, pid),
         people=service.members_of(db, "partnership", pid),
         role_names=accounts.ROLES,
-        add_form=add_form,
-        team_form=TeamForm() if perm.can_manage_organisations(current_user) else None,
+        add_form=_add_school_form(db, pid) if managing else None,
+        team_form=TeamForm() if managing else None,
         can_invite=perm.can_manage_partnership(current_user, p),
         can_import=perm.can_import_schools(current_user, p),
         can_compare=perm.can_view_partnership_comparison(current_user, p),
         can_plan_round=perm.can_plan_peer_round(current_user, p),
     )
+
+
+def _add_school_form(db, pid) -> AddSchoolForm:
+    """The form to add a school to a partnership: every school not yet in it."""
+    inside = {s["id"] for s in service.list_schools(db, pid)}
+    form = AddSchoolForm()
+    form.school.choices = options(
+        (s["id"], f"{s['name']} ({s['urn']})")
+        for s in service.list_schools(db)
+        if s["id"] not in inside
+    )
+    return form
 
 
 @bp.route("/partnerships/<int:pid>/schools", methods=["POST"])
@@ -266,43 +258,57 @@ _SCOPE_LOADERS = {
 @login_required
 def invite(scope_type, scope_id):
     """Invite someone by email into a role in an organisation."""
-    if scope_type not in _SCOPE_LOADERS:
-        abort(404)
-    loader, roles, endpoint, arg = _SCOPE_LOADERS[scope_type]
     db = get_db()
-    scope = loader(db, scope_id)
-    allowed = [r for r in roles if perm.can_invite(current_user, r, scope_type, scope)]
-    perm.require(bool(allowed), hide=True)
+    scope, allowed, back = _invitable(db, scope_type, scope_id)
     form = InviteForm()
     form.role.choices = options((r, accounts.ROLES[r]) for r in allowed)
-    back = url_for(endpoint, **{arg: scope_id})
     if form.validate_on_submit():
-        token = accounts.create_invitation(
-            db,
-            form.email.data,
-            form.name.data,
-            form.role.data,
-            scope_type,
-            scope_id,
-            actor_id=current_user.id,
-        )
-        link = url_for("auth.accept", token=token, _external=True)
-        where = service.describe_scope(db, scope_type, scope_id)
-        sent = mail.send_link(
-            current_app.config,
-            form.email.data,
-            f"You are invited to join {where} on peerreview",
-            f"{current_user.name} has invited you to join {where} as "
-            f"{accounts.ROLES[form.role.data].lower()}.\n\nAccept within "
-            f"{accounts.INVITE_DAYS} days: {link}\n",
-        )
+        link = _create_invitation(db, form, scope_type, scope_id)
         return render_template(
             "auth/link_issued.html",
             link=link,
-            sent=sent,
+            sent=_send_invitation(db, form, scope_type, scope_id, link),
             what="invitation link",
             account={"name": form.name.data, "email": form.email.data},
             lifetime=f"{accounts.INVITE_DAYS} days",
             back=back,
         )
     return render_template("orgs/invite.html", form=form, scope=scope, back=back)
+
+
+def _invitable(db, scope_type, scope_id):
+    """The organisation, the roles this person may invite into it and its page;
+    404 when there is no such organisation or they may invite into none."""
+    if scope_type not in _SCOPE_LOADERS:
+        abort(404)
+    loader, roles, endpoint, arg = _SCOPE_LOADERS[scope_type]
+    scope = loader(db, scope_id)
+    allowed = [r for r in roles if perm.can_invite(current_user, r, scope_type, scope)]
+    perm.require(bool(allowed), hide=True)
+    return scope, allowed, url_for(endpoint, **{arg: scope_id})
+
+
+def _create_invitation(db, form, scope_type, scope_id) -> str:
+    """Create the invitation on the form; return its link."""
+    token = accounts.create_invitation(
+        db,
+        form.email.data,
+        form.name.data,
+        form.role.data,
+        scope_type,
+        scope_id,
+        actor_id=current_user.id,
+    )
+    return url_for("auth.accept", token=token, _external=True)
+
+
+def _send_invitation(db, form, scope_type, scope_id, link) -> bool:
+    return mail.send_invitation(
+        current_app.config,
+        form.email.data,
+        inviter=current_user.name,
+        where=service.describe_scope(db, scope_type, scope_id),
+        role=accounts.ROLES[form.role.data],
+        days=accounts.INVITE_DAYS,
+        link=link,
+    )

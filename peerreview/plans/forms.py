@@ -12,7 +12,15 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..formtools import options
-from .service import CARRY_DECISIONS, MAX_REASON, MAX_TEXT, MAX_TITLE, STATUSES
+from ..inputs import whole_number
+from .service import (
+    CARRY_DECISIONS,
+    MAX_REASON,
+    MAX_TEXT,
+    MAX_TITLE,
+    STATUSES,
+    PlanError,
+)
 
 
 class DraftForm(FlaskForm):
@@ -126,6 +134,16 @@ class ActionForm(FlaskForm):
             "impact_measure": self.impact_measure.data,
             "status": self.status.data,
         }
+
+    def base_revision(self) -> int:
+        """The revision the form was loaded from; an old page without one
+        counts as older than any saved revision."""
+        base = whole_number(self.revision.data, default=0)
+        if base is None:
+            raise PlanError(
+                "The form could not be read: reload the page and try again."
+            )
+        return base
 
 
 class NoteForm(FlaskForm):

@@ -19,7 +19,6 @@ from .. import permissions as perm
 from ..dates import long_date
 from ..db import get_db
 from ..formtools import options
-from ..inputs import whole_number
 from ..loaders import load_cycle
 from . import service
 from .forms import ActionForm, EmptyForm, MergeForm, NoteForm, draft_form
@@ -170,20 +169,10 @@ def edit_action(cid, aid):
         # Only the page carries it: a save without one is not taken as current.
         form.revision.data = str(action["revision"])
     if form.validate_on_submit():
-        # No revision (an old page): treated as older than any saved one.
-        base = whole_number(form.revision.data, default=0)
         try:
-            if base is None:
-                raise service.PlanError(
-                    "The form could not be read: reload the page and try again."
-                )
+            fields, base = form.fields(), form.base_revision()
             service.update_action(
-                db,
-                cycle,
-                aid,
-                form.fields(),
-                actor_id=current_user.id,
-                base_revision=base,
+                db, cycle, aid, fields, actor_id=current_user.id, base_revision=base
             )
         except service.StaleAction:
             log.info("stale edit of action %s by user %s", aid, current_user.id)
@@ -193,13 +182,19 @@ def edit_action(cid, aid):
         else:
             flash("The action has been saved.", "success")
             return redirect(url_for("plans.show", cid=cid))
+    note_form = NoteForm(data={"noted_on": datetime.date.today()})
+    return _action_page(cycle, form, action, note_form)
+
+
+def _action_page(cycle, form, action, note_form, status=200):
+    """An action's page: its form, its progress notes and the form to add one."""
     return render_template(
         "plans/action.html",
         cycle=cycle,
         form=form,
         action=action,
-        note_form=NoteForm(data={"noted_on": datetime.date.today()}),
-    )
+        note_form=note_form,
+    ), status
 
 
 def _conflict(db, cycle, aid, form):
@@ -257,14 +252,8 @@ def add_note(cid, aid):
     note_form = NoteForm()
     if note_form.validate_on_submit():
         try:
-            service.add_note(
-                db,
-                cycle,
-                aid,
-                note_form.noted_on.data,
-                note_form.note.data,
-                actor_id=current_user.id,
-            )
+            note = (note_form.noted_on.data, note_form.note.data)
+            service.add_note(db, cycle, aid, *note, actor_id=current_user.id)
         except service.PlanError as e:
             _refused(note_form, e)
         else:
@@ -272,9 +261,7 @@ def add_note(cid, aid):
             return redirect(url_for("plans.edit_action", cid=cid, aid=aid))
     form = _action_form(db, cycle, action)
     form.revision.data = str(action["revision"])  # the action as shown again
-    return render_template(
-        "plans/action.html", cycle=cycle, form=form, action=action, note_form=note_form
-    ), 400
+    return _action_page(cycle, form, action, note_form, status=400)
 
 
 @bp.route("/cycles/<int:cid>/plan/actions/<int:aid>/drop", methods=["POST"])
