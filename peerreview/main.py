@@ -49,33 +49,34 @@ def home():
     """Show the signed-in person what they can do, organisation by organisation."""
     db = get_db()
     user = current_user
-    teams = [
-        orgs.get_team(db, tid)
-        for tid in sorted(
-            user.scopes("team_lead", "team") | user.scopes("team_member", "team")
-        )
-    ]
-    led = [
-        orgs.get_partnership(db, pid)
-        for pid in sorted(user.scopes("partnership_lead", "partnership"))
-    ]
-    governed_schools = [
-        orgs.get_school(db, sid) for sid in sorted(user.scopes("governor", "school"))
-    ]
-    governed_trusts = [
-        orgs.get_partnership(db, pid)
-        for pid in sorted(user.scopes("governor", "partnership"))
-    ]
     mine = cycles.my_cycles(db, user.id)
     for c in mine:
         c["closes"] = cycles.closes_label(c["closes_on"])
     return render_template(
         "main/home.html",
         my_cycles=mine,
-        teams=[t for t in teams if t],
-        led=[p for p in led if p],
-        governed_schools=[s for s in governed_schools if s],
-        governed_trusts=[p for p in governed_trusts if p],
+        **_organisations(db, user),
         lead_team_ids=user.scopes("team_lead", "team"),
         can_manage_organisations=perm.can_manage_organisations(user),
     )
+
+
+def _organisations(db, user) -> dict:
+    """The teams, partnerships and schools a person has a role in, by role."""
+
+    def found(get, ids):
+        return [x for x in (get(db, i) for i in sorted(ids)) if x]
+
+    return {
+        "teams": found(
+            orgs.get_team,
+            user.scopes("team_lead", "team") | user.scopes("team_member", "team"),
+        ),
+        "led": found(
+            orgs.get_partnership, user.scopes("partnership_lead", "partnership")
+        ),
+        "governed_schools": found(orgs.get_school, user.scopes("governor", "school")),
+        "governed_trusts": found(
+            orgs.get_partnership, user.scopes("governor", "partnership")
+        ),
+    }

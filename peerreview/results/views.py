@@ -65,24 +65,37 @@ def show(cid):
         evidence=evidence.summary(db, cycle, cycles.agreed_scores(db, cid))
         if cycle["kind"] == "self" and not results["provisional"]
         else None,
-        # A lead reviewer reads a peer cycle's results but not the host's team page.
-        back_url=url_for("orgs.team", tid=team["id"])
-        if perm.can_view_team(current_user, team)
-        else url_for("cycles.show", cid=cid),
-        back_text=team["name"]
-        if perm.can_view_team(current_user, team)
-        else "Back to the cycle",
+        **_back(cycle, team),
         evidence_url=url_for("evidence.index", cid=cid)
         if perm.can_view_evidence(current_user, cycle)
         else None,
-        # Last cycle's actions beside the change they addressed.
-        carry={
-            "carried": plans.actions_for_results(db, cycle, results),
-            "plannable": cycle["state"] in plans.PLANNABLE_STATES,
-        }
-        if perm.can_view_plan(current_user, cycle)
-        else None,
+        carry=_carry(db, cycle, results),
     )
+
+
+def _back(cycle, team) -> dict:
+    """Where the results page leads back to: the team's page for those who may
+    see it; a lead reviewer reads a peer cycle's results but not the host's team."""
+    if perm.can_view_team(current_user, team):
+        return {
+            "back_url": url_for("orgs.team", tid=team["id"]),
+            "back_text": team["name"],
+        }
+    return {
+        "back_url": url_for("cycles.show", cid=cycle["id"]),
+        "back_text": "Back to the cycle",
+    }
+
+
+def _carry(db, cycle, results) -> dict | None:
+    """Last cycle's actions beside the change they addressed, for those who may
+    see the plan."""
+    if not perm.can_view_plan(current_user, cycle):
+        return None
+    return {
+        "carried": plans.actions_for_results(db, cycle, results),
+        "plannable": cycle["state"] in plans.PLANNABLE_STATES,
+    }
 
 
 @bp.route("/cycles/<int:cid>/results.<any(csv, xlsx):fmt>")
