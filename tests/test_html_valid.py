@@ -139,6 +139,19 @@ def _pages(app, db):
     auth.login(ADMIN)
     yield "import-preview", _upload(client, "/admin/schools/import")
     yield from _two_step_pages(app, db)
+    yield from _big_partnership_pages(app, db)
+
+
+def _big_partnership_pages(app, db):
+    """The comparison past twelve schools: the school typed, fitting several, or none."""
+    from many_schools import add_reviewed_schools
+
+    add_reviewed_schools(db)
+    client = app.test_client()
+    Auth(client).login(TRUST_LEAD)
+    for name, typed in (("several", "st mary"), ("unknown", "Hogwarts")):
+        url = f"/partnerships/1/comparison?round=2&school={typed}"
+        yield f"big-comparison-{name}", client.get(url).get_data(as_text=True)
 
 
 def _two_step_pages(app, db):

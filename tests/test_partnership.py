@@ -169,7 +169,14 @@ def test_csv_and_xlsx_hold_everything_on_the_page(demo_full, auth, client):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     titles = [r[0] for r in rows if len(r) == 1]
-    assert titles == ["Matrix", "Item spread", "Trend", "Who can help whom"]
+    assert titles == [
+        "Matrix",
+        "Item spread",
+        "Trend",
+        "Who can help whom",
+        "Evidence coverage",
+        "Areas of excellence",
+    ]
     northfield_gap = next(
         r
         for r in rows
@@ -180,7 +187,14 @@ def test_csv_and_xlsx_hold_everything_on_the_page(demo_full, auth, client):
     response = client.get("/partnerships/1/comparison.xlsx?round=1")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["Matrix", "Item spread", "Trend", "Who can help whom"]
+    assert book.sheetnames == [
+        "Matrix",
+        "Item spread",
+        "Trend",
+        "Who can help whom",
+        "Evidence coverage",
+        "Areas of excellence",
+    ]
     assert book["Matrix"]["A1"].value == "School"
     assert book["Matrix"].max_row == 1 + 6 * 3
     assert book["Item spread"].max_row == 1 + 11
@@ -348,3 +362,106 @@ def test_the_report_page_chooses_a_school_the_same_way(big, auth, client):
     ).get_data(as_text=True)
     assert 'value="Castle Hill Academy"' in page
     assert "school=3" in page  # the preview and the PDF carry the choice
+
+
+# Confirmed areas of excellence -------------------------------------------------------
+
+
+def test_an_area_of_excellence_makes_a_school_a_helper():
+    priorities = [(1, "x", 2.0), (1, "y", 1.0)]
+    strengths = [(2, "x", 5.0)]
+    # Crag's reviewers confirmed the section holding x and y: it helps with
+    # both, its score on x unknown (not applicable), on y known.
+    excellent = [(3, "x", None), (3, "y", 4.0)]
+    result = comparison.rank_helpers(priorities, strengths, SCHOOLS, 45, excellent)
+    y, x = result[1]
+    assert [(h["name"], h["value"], h["excellence"]) for h in y["helpers"]] == [
+        ("Crag", 4.0, True)
+    ]
+    assert [(h["name"], h["excellence"]) for h in x["helpers"]] == [
+        ("Bay", False),
+        ("Crag", True),
+    ]
+
+
+def _confirmed(db, round_id):
+    return {
+        (r["name"], r["section_id"])
+        for r in db.query(
+            """
+            SELECT s.name, n.section_id, n.verdict FROM excellence_nominations n
+            JOIN peer_reviews pr ON pr.cycle_id = n.cycle_id
+            JOIN schools s ON s.id = pr.school_id
+            WHERE pr.round_id = ? AND n.verdict = 'confirmed'
+            """,
+            [round_id],
+        )
+    }
+
+
+def test_confirmed_areas_of_excellence_feed_who_can_help(demo_full, auth, client):
+    db = demo_full
+    data = comparison.partnership_view(db, 1, round_id=2)
+    confirmed = _confirmed(db, 2)
+    assert confirmed and {(x["name"], x["section_id"]) for x in data["excellence"]} == (
+        confirmed
+    )
+    # A nomination the reviewers did not confirm feeds nothing.
+    assert db.execute(
+        "SELECT count(*) FROM excellence_nominations n JOIN peer_reviews pr "
+        "ON pr.cycle_id = n.cycle_id WHERE pr.round_id = 2 AND n.verdict != 'confirmed'"
+    ).fetchone()[0]
+    excellent = {
+        (x["school_id"], item_id)
+        for x in data["excellence"]
+        for item_id, info in data["item_info"].items()
+        if info["section_id"] == x["section_id"]
+    }
+    marked = [
+        (sid, e, h)
+        for sid, entries in data["help"].items()
+        for e in entries
+        for h in e["helpers"]
+        if h["excellence"]
+    ]
+    assert marked
+    assert all((h["school_id"], e["item_id"]) in excellent for _s, e, h in marked)
+
+    auth.login(TRUST_LEAD)
+    page = client.get("/partnerships/1/comparison?round=2").get_data(as_text=True)
+    listed = page.split('id="excellence"', 1)[1].split("</ul>", 1)[0]
+    for x in data["excellence"]:
+        assert f"<li>{x['name']}: {x['title']}</li>" in listed
+    assert "a confirmed area of excellence, " in page
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get("/partnerships/1/comparison.csv?round=2").get_data(True)
+            )
+        )
+    )
+    areas = rows[rows.index(["Areas of excellence"]) + 1 :]
+    assert areas[0] == [
+        "School",
+        "Section",
+        "The school's case",
+        "The reviewers' reason",
+    ]
+    assert len([r for r in areas[1:] if r]) == len(confirmed)
+    helping = rows[rows.index(["Who can help whom"]) + 1 :]
+    assert "yes" in [r[6] for r in helping if len(r) > 6]
+
+
+def test_the_partnership_report_lists_confirmed_areas_of_excellence(
+    demo_full, auth, client
+):
+    data = comparison.partnership_view(demo_full, 1, round_id=2)
+    auth.login(TRUST_LEAD)
+    html = client.get("/partnerships/1/reports/partnership.html?round=2").get_data(
+        as_text=True
+    )
+    table = html.split('class="figures excellence"', 1)[1].split("</table>", 1)[0]
+    for x in data["excellence"]:
+        assert f'<th scope="row">{x["name"]}</th><td>{x["title"]}</td>' in table
+    assert table.count("<tr>") == 1 + len(data["excellence"])
+    assert "area of excellence, " in html.split("Who can help whom", 1)[1]

@@ -182,7 +182,9 @@ def test_comparison_export_shows_grades(graded_round, auth, client):
     for r in spread:
         assert {r[3], r[4], r[5], r[7], r[8], r[9]} <= set(grades), r
         float(r[6]), float(r[10])
-    helping = rows[rows.index(["Who can help whom"]) + 2 :]
+    helping = rows[
+        rows.index(["Who can help whom"]) + 2 : rows.index(["Evidence coverage"]) - 1
+    ]
     assert helping and all(r[3] in grades for r in helping)
     assert all(r[5] in grades for r in helping if r[4])
 

@@ -1182,3 +1182,57 @@ def peer_coverage(db, peer_cycle: dict, self_cycle: dict) -> list[dict]:
         if c and c["supports"] and not c["not_supports"]:
             confirmed.update(piece["item_ids"])
     return coverage(self_cycle["snapshot"], linked, confirmed)
+
+
+def round_coverage(db, round_id: int, snapshot) -> dict[int, list[dict]]:
+    """Per school reviewed in a peer round: its self-evaluation's coverage by section.
+
+    Items resting on evidence are those the school linked evidence to in the
+    self-evaluation the review compares with; confirmed, those resting on a
+    piece this round's reviewers marked as supporting the judgement, none of
+    them marking it as not. Counts of items only: evidence belongs to the
+    school, never to the person who added it.
+    """
+    linked: dict[int, dict[str, int]] = {}
+    for school_id, item_id in db.execute(
+        """
+        SELECT DISTINCT pr.school_id, ei.item_id FROM peer_reviews pr
+        JOIN evidence_items ei ON ei.cycle_id = pr.self_cycle_id
+        WHERE pr.round_id = ?
+        """,
+        [round_id],
+    ):
+        linked.setdefault(school_id, {})[item_id] = 1
+    confirmed: dict[int, set] = {}
+    for school_id, item_id in db.execute(
+        """
+        SELECT DISTINCT pr.school_id, ei.item_id FROM peer_reviews pr
+        JOIN peer_evidence p ON p.cycle_id = pr.cycle_id
+        JOIN evidence_items ei ON ei.evidence_id = p.evidence_id
+          AND ei.cycle_id = pr.self_cycle_id
+        WHERE pr.round_id = ?
+          AND EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
+            AND k.evidence_id = p.evidence_id AND k.verdict = 'supports')
+          AND NOT EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
+            AND k.evidence_id = p.evidence_id AND k.verdict = 'not_supports')
+        """,
+        [round_id],
+    ):
+        confirmed.setdefault(school_id, set()).add(item_id)
+    schools = [
+        r[0]
+        for r in db.execute(
+            "SELECT school_id FROM peer_reviews WHERE round_id = ?", [round_id]
+        )
+    ]
+    return {
+        sid: coverage(snapshot, linked.get(sid, {}), confirmed.get(sid))
+        for sid in schools
+    }
+
+
+def totals(rows: list[dict]) -> dict:
+    """Add up per-section coverage: items, on evidence, on confirmed evidence."""
+    return {
+        key: sum(r[key] for r in rows) for key in ("items", "evidenced", "confirmed")
+    }

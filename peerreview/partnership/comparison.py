@@ -9,9 +9,10 @@ signed self minus peer, as in peer.service.
 
 from ..cycles import service as cycles
 from ..db import immediate
+from ..evidence import service as evidence
 from ..organisations import postcodes
 from ..peer import service as peer
-from ..scoring.scale import ScaleText
+from ..scoring.scale import EPS, ScaleText
 
 MODES = {
     "gap": "Gap (self minus peer)",
@@ -191,6 +192,55 @@ def peer_scores(db, round_id: int, *, at_most=None, at_least=None, school_id=Non
     return db.execute(sql, params).fetchall()
 
 
+def excellence_rows(db, round_id: int) -> list[dict]:
+    """Return the round's confirmed areas of excellence, from agreed peer reviews.
+
+    A host nominates a section; its reviewers confirm it or not while the
+    review is open, so only reviews they have agreed are read.
+    """
+    return list(
+        db.query(
+            """
+            SELECT pr.school_id, n.section_id, n."case", n.reason
+            FROM peer_reviews pr
+            JOIN cycles c ON c.id = pr.cycle_id AND c.state IN ('agreed', 'closed')
+            JOIN excellence_nominations n ON n.cycle_id = pr.cycle_id
+              AND n.verdict = 'confirmed'
+            WHERE pr.round_id = ?
+            ORDER BY pr.school_id, n.section_id
+            """,
+            [round_id],
+        )
+    )
+
+
+def excellent_helpers(db, round_id: int, rows, snap, at_most: float):
+    """Return (school_id, item_id, peer value or None) for every item of a
+    confirmed area of excellence, leaving out items the school's own agreed
+    peer score puts among its priorities."""
+    schools = sorted({r["school_id"] for r in rows})
+    if not schools:
+        return []
+    marks = ",".join("?" * len(schools))
+    values = {
+        (sid, item_id): value
+        for sid, item_id, value in db.execute(
+            "SELECT school_id, item_id, peer_value FROM peer_pairs WHERE round_id = ? "
+            f"AND school_id IN ({marks})",
+            [round_id, *schools],
+        )
+    }
+    out = []
+    for r in rows:
+        for item_id, info in snap.items.items():
+            if info["section_id"] != r["section_id"]:
+                continue
+            value = values.get((r["school_id"], item_id))
+            if value is None or value > at_most + EPS:
+                out.append((r["school_id"], item_id, value))
+    return out
+
+
 def thresholds(lo: float, hi: float) -> tuple[float, float]:
     """Return (priority at most, strong at least) for a scale.
 
@@ -201,19 +251,24 @@ def thresholds(lo: float, hi: float) -> tuple[float, float]:
     return lo + (hi - lo) / 2, lo + (hi - lo) * 0.75
 
 
-def rank_helpers(priorities, strengths, schools, max_miles):
+def rank_helpers(priorities, strengths, schools, max_miles, excellent=()):
     """Return, for each school's priority items, the schools strong on them.
 
     priorities, strengths: iterables of (school_id, item_id, value);
-    schools: {school_id: {"name", "easting", "northing"}}. Helpers are the other
-    schools whose agreed peer score on the item is strong, within max_miles,
-    nearest first (then the higher score, then by name); schools whose
-    distance cannot be measured follow, marked. Returns
-    {school_id: [{"item_id", "value", "helpers": [...]}, ...]}.
+    excellent: (school_id, item_id, value or None) for the items of areas of
+    excellence its reviewers confirmed; schools: {school_id: {"name",
+    "easting", "northing"}}. Helpers are the other schools whose agreed peer
+    score on the item is strong, or whose confirmed area of excellence holds
+    it (marked "excellence"), within max_miles, nearest first (then the
+    higher score, then by name); schools whose distance cannot be measured
+    follow, marked. Returns {school_id: [{"item_id", "value", "helpers":
+    [...]}, ...]}.
     """
-    strong_by_item: dict[str, list] = {}
+    strong_by_item: dict[str, dict] = {}
     for sid, item_id, value in strengths:
-        strong_by_item.setdefault(item_id, []).append((sid, value))
+        strong_by_item.setdefault(item_id, {})[sid] = (value, False)
+    for sid, item_id, value in excellent:
+        strong_by_item.setdefault(item_id, {})[sid] = (value, True)
     result: dict[int, list] = {}
     places = {sid: postcodes.position(s) for sid, s in schools.items()}
     miles_between: dict[tuple, float | None] = {}
@@ -227,7 +282,7 @@ def rank_helpers(priorities, strengths, schools, max_miles):
 
     for sid, item_id, value in sorted(priorities, key=lambda p: (p[0], p[2], p[1])):
         helpers = []
-        for other, strong in strong_by_item.get(item_id, []):
+        for other, (strong, excellence) in strong_by_item.get(item_id, {}).items():
             if other == sid or other not in schools:
                 continue
             miles = distance(sid, other)
@@ -239,13 +294,14 @@ def rank_helpers(priorities, strengths, schools, max_miles):
                     "name": schools[other]["name"],
                     "value": strong,
                     "miles": miles,
+                    "excellence": excellence,
                 }
             )
         helpers.sort(
             key=lambda h: (
                 h["miles"] is None,
                 h["miles"] if h["miles"] is not None else 0,
-                -h["value"],
+                -(h["value"] if h["value"] is not None else float("-inf")),
                 h["name"],
             )
         )
@@ -388,6 +444,8 @@ def partnership_view(
         "lo": None,
         "hi": None,
         "scale": None,
+        "excellence": [],
+        "coverage": {},
     }
     if chosen is None:
         return data
@@ -416,12 +474,34 @@ def partnership_view(
         trend.setdefault(r["school_id"], {})[r["round_id"]] = r
     data["trend"] = trend
     data["grid"] = grid(data)
+    covered = evidence.round_coverage(db, chosen["id"], snap)
+    data["coverage"] = {
+        s["id"]: {
+            "sections": covered[s["id"]],
+            "all": evidence.totals(covered[s["id"]]),
+        }
+        for s in data["schools"]
+        if s["id"] in covered
+    }
     at_most, at_least = thresholds(lo, hi)
     help_school_id, data["school_matches"] = find_school(data["schools"], help_school)
     data["help_school_id"] = help_school_id
     data["school_unknown"] = bool(
         data["school_text"] and help_school_id is None and not data["school_matches"]
     )
+    excellence = [
+        r for r in excellence_rows(db, chosen["id"]) if r["school_id"] in schools
+    ]
+    titles = {s["id"]: s["title"] for s in snap.sections}
+    data["excellence"] = [
+        {
+            **r,
+            "name": schools[r["school_id"]]["name"],
+            "title": titles.get(r["section_id"], ""),
+        }
+        for r in sorted(excellence, key=lambda r: schools[r["school_id"]]["name"])
+        if r["section_id"] in titles
+    ]
     if data["help_all"] or help_school_id in schools:
         only = None if data["help_all"] else help_school_id
         data["help"] = rank_helpers(
@@ -429,6 +509,7 @@ def partnership_view(
             peer_scores(db, chosen["id"], at_least=at_least),
             schools,
             max_miles,
+            excellent_helpers(db, chosen["id"], data["excellence"], snap, at_most),
         )
     data["thresholds"] = (at_most, at_least)
     return data
@@ -528,6 +609,7 @@ def export_rows(data: dict) -> dict[str, list[list]]:
             "Agreed peer score",
             "Can help",
             "Their agreed peer score",
+            "Their confirmed area of excellence",
             "Miles (approx.)",
         ]
     ]
@@ -543,6 +625,7 @@ def export_rows(data: dict) -> dict[str, list[list]]:
                         point(e["value"]),
                         "",
                         None,
+                        "",
                         None,
                     ]
                 )
@@ -555,6 +638,7 @@ def export_rows(data: dict) -> dict[str, list[list]]:
                         point(e["value"]),
                         h["name"],
                         point(h["value"]),
+                        "yes" if h["excellence"] else "",
                         None if h["miles"] is None else round(h["miles"], 1),
                     ]
                 )
@@ -563,4 +647,22 @@ def export_rows(data: dict) -> dict[str, list[list]]:
         "Item spread": spread,
         "Trend": trend,
         "Who can help whom": helping,
+        "Evidence coverage": [
+            [
+                "School",
+                "Section",
+                "Items",
+                "Items resting on evidence",
+                "Items on evidence a peer confirmed",
+            ]
+        ]
+        + [
+            [school["name"], c["title"], c["items"], c["evidenced"], c["confirmed"]]
+            for school in data["schools"]
+            for c in data["coverage"].get(school["id"], {}).get("sections", [])
+        ],
+        "Areas of excellence": [
+            ["School", "Section", "The school's case", "The reviewers' reason"]
+        ]
+        + [[r["name"], r["title"], r["case"], r["reason"]] for r in data["excellence"]],
     }

@@ -120,6 +120,8 @@ def report_data(
         }
     else:
         data["priorities"] = results["priorities"][:PRIORITIES_FOR_GOVERNORS]
+        # One line of evidence coverage: counts of items, never a title or file.
+        data["evidence"] = evidence.summary(db, cycle)
     return data
 
 
