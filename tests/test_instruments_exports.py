@@ -132,12 +132,13 @@ def test_cli_from_csv_writes_only_a_valid_instrument(tmp_path):
 
 
 def test_csv_download(demo, client, auth):
+    version = load_file(ROOT / "instruments" / "partnership-maturity.yaml").version
     auth.login(DEPUTY)
     response = client.get("/instruments/partnership-maturity.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert (
-        "partnership-maturity-1.0.0-items.csv"
+        f"partnership-maturity-{version}-items.csv"
         in response.headers["Content-Disposition"]
     )
     text = response.get_data(as_text=True)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from peerreview.instruments import Library, check_paths, load_file
+from peerreview.instruments.versions import read_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "instruments"
@@ -77,6 +78,9 @@ def test_shipped_file_is_complete(path):
     instrument = load_file(path)
     assert instrument.id == path.stem
     assert instrument.source.citation
+    # The file is the latest release recorded in the lock.
+    latest = read_lock(FOLDER).released(instrument.id)["latest"]
+    assert instrument.version == latest["version"]
     covered = {item_id for action in instrument.actions for item_id in action.items}
     assert [item.id for item in instrument.items() if item.id not in covered] == []
 

@@ -119,23 +119,33 @@ def test_removed_item_without_a_bump_fails(folder):
 def test_reworded_descriptors_need_a_minor_version(folder):
     path = folder / "partnership-maturity.yaml"
     instrument = load_file(path)
+    major, minor, patch = (int(n) for n in instrument.version.split("."))
+    released = instrument.version
+    minor_bump = f"{major}.{minor + 1}.0"
+    patch_bump = f"{major}.{minor}.{patch + 1}"
     first = next(instrument.items())
     old = " ".join(first.descriptors["2"].split()[:3])
-    edit(path, old, "Rarely, " + old)
+    edit(path, f'"2": >-\n            {old}', f'"2": >-\n            Rarely, {old}')
     (summary, located) = messages(folder)
     assert "descriptors reworded" in summary
-    assert "this is a MINOR change: make it version 1.1.0 at least" in summary
+    assert f"this is a MINOR change: make it version {minor_bump} at least" in summary
     assert "(a MINOR change)" in located
     # The right bump is a new version waiting to be recorded ...
-    edit(path, "version: 1.0.0", "version: 1.1.0")
+    edit(path, f"version: {released}", f"version: {minor_bump}")
     assert messages(folder) == [
-        "partnership-maturity.yaml:7: -: version 1.1.0 is new: run `flask "
-        "instruments lock` to record it in versions.lock (released: 1.0.0)"
+        f"partnership-maturity.yaml:{_line_of(path, 'version:')}: -: version "
+        f"{minor_bump} is new: run `flask instruments lock` to record it in "
+        f"versions.lock (released: {released})"
     ]
     # ... and a PATCH bump is too small.
-    edit(path, "version: 1.1.0", "version: 1.0.1")
+    edit(path, f"version: {minor_bump}", f"version: {patch_bump}")
     (problem,) = messages(folder)
     assert "descriptors reworded: needs a MINOR version change" in problem
+
+
+def _line_of(path: Path, start: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith(start))
 
 
 def test_lock_records_a_new_version_and_refuses_drift(folder):

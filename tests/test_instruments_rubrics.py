@@ -1,0 +1,121 @@
+"""Rubrics two raters can apply alike, and honest about where they come from.
+
+The partnership maturity model (1.1.0) words every level as cumulative
+criteria a reviewer could see or count in the last 12 months. It reworded
+its rubric in a minor version: the released 1.0.0 file (kept in
+tests/data/released) still loads as released, old cycles keep it, and the
+results say the descriptors changed.
+"""
+
+import re
+from pathlib import Path
+
+from cycle_support import agree_all, make_cycle, team_people
+from support import HEAD
+
+from peerreview.cycles import service as cycles
+from peerreview.instruments import load_file
+from peerreview.instruments.versions import read_lock
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDER = ROOT / "instruments"
+RELEASED = Path(__file__).resolve().parent / "data" / "released"
+MATURITY = FOLDER / "partnership-maturity.yaml"
+
+# Words that let two raters read one level differently.
+VAGUE = re.compile(
+    r"\b(a few|few|some|sometimes|occasional|occasionally|often|regular|"
+    r"regularly|many|rarely|most|several)\b",
+    re.I,
+)
+
+
+def test_maturity_levels_are_cumulative_and_countable():
+    model = load_file(MATURITY)
+    assert model.item_count == 12
+    for item in model.items():
+        levels = item.descriptors
+        assert levels["1"].startswith("Developing is not yet reached:"), item.id
+        assert levels["3"].startswith("All of Developing, and"), item.id
+        assert levels["4"].startswith("All of Embedding, and"), item.id
+        for code, text in levels.items():
+            assert not VAGUE.search(text), (item.id, code, VAGUE.search(text))
+            # Each level above Beginning says what to count, or over what time.
+            if code != "1":
+                assert re.search(r"12 months|two years|every|at least|half", text), (
+                    item.id,
+                    code,
+                )
+    assert "cumulative" in model.purpose and "last 12 months" in model.purpose
+
+
+def test_maturity_quotes_the_seminar_report_marked_and_short():
+    model = load_file(MATURITY)
+    assert "seed file" not in model.source.citation
+    assert "Hargreaves, D. H. (2011). Leading a self-improving school system" in (
+        model.source.citation
+    )
+    assert (
+        '"many schools imagine they have deeper partnerships than, in reality, '
+        'they do"' in " ".join(model.purpose.split())
+    )
+    for tag in model.tags.values():
+        quoted = re.findall(r"“([^”]+)”|\"([^\"]+)\"", tag.description)
+        assert quoted, tag.label
+        assert sum(len("".join(q).split()) for q in quoted) <= 12, tag.label
+    assert "reserves all rights" in model.source.licence
+
+
+def test_released_versions_still_load_as_released():
+    lock = read_lock(FOLDER)
+    for path in sorted(RELEASED.glob("*.yaml")):
+        old = load_file(path)
+        versions = lock.released(old.id)["versions"]
+        assert versions[old.version]["hash"] == old.content_hash, path.name
+        assert old.version == "1.0.0"
+        new = load_file(FOLDER / f"{old.id}.yaml")
+        assert new.version == "1.1.0"
+        # A minor version: the same items, statements and scale.
+        assert [(i.id, i.statement) for i in old.items()] == [
+            (i.id, i.statement) for i in new.items()
+        ]
+        assert old.scale == new.scale
+
+
+def _agreed_on_both_versions(db, name, old_value, new_value):
+    lead, _ = team_people(db)
+    first = make_cycle(db, state="moderation", path=RELEASED / f"{name}-1.0.0.yaml")
+    agree_all(db, first, lead, value=old_value)
+    cycles.transition(db, first, "agreed", actor_id=lead)
+    db.execute("UPDATE cycles SET agreed_at = '2000-01-01' WHERE id = ?", [first["id"]])
+    later = make_cycle(db, state="moderation", path=FOLDER / f"{name}.yaml")
+    agree_all(db, later, lead, value=new_value)
+    cycles.transition(db, later, "agreed", actor_id=lead)
+    assert cycles.get_cycle(db, first["id"])["snapshot"].data["version"] == "1.0.0"
+    return later
+
+
+def test_maturity_results_say_the_descriptors_changed(demo, db, client, auth):
+    later = _agreed_on_both_versions(db, "partnership-maturity", "2", "3")
+    auth.login(HEAD)
+    html = client.get(f"/cycles/{later['id']}/results").get_data(as_text=True)
+    assert (
+        "The descriptors of 12 items changed since version 1.0.0: a level may "
+        "not mean what it meant then" in html
+    )
+    row = html.split('id="item-joint-practice-development"')[1].split("</tr>")[0]
+    assert "The descriptors of this item changed since version 1.0.0." in row
+    assert "+1.0 (up)" in row
+
+
+def test_maturity_coverage_names_every_strand_and_element_of_glue():
+    model = load_file(MATURITY)
+    coverage = model.source.coverage
+    strands = [c for c in coverage if " strand: " in c.element]
+    assert [c.items for c in strands] == [[item.id] for item in model.items()]
+    glue = {c.element: set(c.items) for c in coverage if c.element.startswith("Glue")}
+    assert len(glue) == 4
+    for tag_id, tag in model.tags.items():
+        tagged = {item.id for item in model.items() if tag_id in item.tags}
+        assert glue[f"Glue: {tag.label.lower()}"] == tagged
+    assert "004_dcf2fe2c8a06461d.txt" in model.source.provenance
