@@ -186,12 +186,13 @@ def test_mat_governance(library):
     mat = library.get("mat-governance")
     assert mat.audience == "trust_board"
     assert mat.scale.kind == "agreement" and len(mat.scale.points) == 5
-    suggestions, weaknesses = mat.sections[:10], mat.sections[10]
+    *suggestions, weaknesses = mat.sections
     assert [s.id for s in suggestions] == [
         "values",
         "governance-structure",
         "schemes-of-delegation",
         "growth-and-due-diligence",
+        "school-improvement",
         "real-time-tracking",
         "training-and-development",
         "local-accountability",
@@ -199,13 +200,63 @@ def test_mat_governance(library):
         "audit",
         "sector-leadership",
     ]
-    assert all(3 <= len(s.items) <= 5 for s in suggestions)
     assert len(weaknesses.items) >= 6
     # Weaknesses are worded as weaknesses and reverse-scored; nothing else is.
     assert all(item.reverse for item in weaknesses.items)
     assert not any(item.reverse for s in suggestions for item in s.items)
     growth = " ".join(item.statement for item in mat.sections[3].items)
     assert "due diligence" in growth and "four or five" in growth
+    # The top tips the blog author wrote himself, not Hill et al. (2012).
+    assert "et al" not in mat.source.citation
+    assert "2014" in mat.source.citation and "seed file" not in mat.source.citation
+    statements = {item.id: item.statement for item in mat.items()}
+    assert "school improvement" in statements["improvement-shared-approach"]
+    assert "deployed across academies" in statements["improvement-leaders-deployed"]
+    assert "good and outstanding schools" in statements["growth-strong-schools-join"]
+    # Suggestions 9 and 10 say whom they were addressed to, regulator and forum too.
+    audit, sector = mat.sections[9], mat.sections[10]
+    assert "Funding Agency" in audit.description
+    assert "independent regulator" in audit.description
+    assert "sector as a whole" in sector.description
+    assert "forum" in statements["sector-forum"]
+
+
+def test_no_reverse_item_joins_two_faults_with_and(library):
+    """A weakness "A and B" lets a board with one of the faults score as healthy."""
+    mat = library.get("mat-governance")
+    joined = [
+        item.id
+        for item in mat.items()
+        if item.reverse and (", and " in item.statement or "and the roles" in item.statement)
+    ]
+    assert joined == []
+    assert mat.item("weakness-self-perpetuating").reverse
+    assert mat.item("weakness-chair-ceo-overlap").reverse
+
+
+def test_mat_governance_2_crosswalks_to_1(library):
+    """Change since a 1.0.0 cycle survives wherever the split kept the meaning."""
+    from peerreview.instruments.versions import read_lock
+
+    mat = library.get("mat-governance")
+    old_ids = set(read_lock(FOLDER).item_ids("mat-governance", "1.0.0"))
+    kept = [item.id for item in mat.items() if item.id in old_ids]
+    mapped = [item.id for item in mat.items() if item.replaces]
+    assert all(set(item.replaces) <= old_ids for item in mat.items())
+    carried = {old for item in mat.items() for old in item.replaces} | set(kept)
+    # Only the two weaknesses that joined two faults with "and" are dropped.
+    assert old_ids - carried == {"weakness-structure", "weakness-hubris"}
+    assert len(mapped) + len(kept) > 60
+
+
+def test_village_condition_five_is_national(library):
+    village = library.get("village-school-mat-readiness")
+    faith = village.sections[4]
+    assert "national change" in faith.description
+    assert "Memoranda of Understanding" in faith.description
+    assert village.item("faith-national-position-known") is not None
+    assert village.scale.not_applicable
+    assert "Hill, R. (2016" in village.source.citation
 
 
 def test_short_instruments(library):
