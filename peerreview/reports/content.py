@@ -18,6 +18,9 @@ KINDS = {
     "governors": "Governors' summary",
 }
 PRIORITIES_FOR_GOVERNORS = 5
+# The governors' summary is read in ten minutes: a long plan shows its first
+# actions (overdue ones are named above it) and points to the team report.
+ACTIONS_FOR_GOVERNORS = 20
 # A team report ranks priorities; past ten it stops being a ranking. The
 # results page lists every one.
 PRIORITIES_IN_TEAM_REPORT = 10
@@ -122,6 +125,7 @@ def report_data(
         data["priorities"] = results["priorities"][:PRIORITIES_FOR_GOVERNORS]
         # One line of evidence coverage: counts of items, never a title or file.
         data["evidence"] = evidence.summary(db, cycle)
+        data["actions_cap"] = ACTIONS_FOR_GOVERNORS
     return data
 
 
