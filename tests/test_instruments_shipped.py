@@ -286,3 +286,30 @@ def test_snapshots_are_stable_across_loads():
         first, second = load_file(path), load_file(path)
         assert first.snapshot() == second.snapshot()
         assert first.content_hash == second.content_hash
+
+
+def test_mat_governance_and_village_list_every_source_element(library):
+    """Each weakness, suggestion, top tip and condition is in the coverage."""
+    mat = library.get("mat-governance")
+    elements = [entry.element.split(":")[0] for entry in mat.source.coverage]
+    expected = (
+        [f"Problem {n}" for n in range(1, 5)]
+        + [f"Weakness {n}" for n in range(1, 7)]
+        + [f"Suggestion {n}" for n in range(1, 11)]
+        + [f"Top tip {n}" for n in range(1, 13)]
+    )
+    assert sorted(elements) == sorted(expected)
+    by_name = {entry.element.split(":")[0]: entry for entry in mat.source.coverage}
+    # Suggestion 9 is the funding agency's and Parliament's: no board item.
+    assert by_name["Suggestion 9"].items == []
+    assert "regulator" in by_name["Suggestion 9"].note
+    assert "sector" in by_name["Suggestion 10"].note
+    for tip in ("Top tip 3", "Top tip 6", "Top tip 8"):
+        assert by_name[tip].items
+    covered = {item_id for entry in mat.source.coverage for item_id in entry.items}
+    assert [item.id for item in mat.items() if item.id not in covered] == []
+    assert "seed file 001" in mat.source.provenance
+    village = library.get("village-school-mat-readiness")
+    conditions = {e.element.split(":")[0]: e for e in village.source.coverage}
+    assert sorted(conditions) == [f"Condition {n}" for n in range(1, 6)]
+    assert "national change" in conditions["Condition 5"].note
