@@ -18,7 +18,7 @@ from .. import audit
 from .. import permissions as perm
 from ..dates import long_date
 from ..db import get_db
-from ..formtools import options
+from ..formtools import options, refusal_shown
 from ..loaders import load_cycle
 from . import service
 from .forms import ActionForm, EmptyForm, MergeForm, NoteForm, draft_form
@@ -113,7 +113,7 @@ def create(cid):
         (p["item_id"], p["title"]) for p in service.proposals_for(db, cycle)
     )
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, service.PlanError, what="plan change"):
             service.create_plan(
                 db,
                 cycle,
@@ -121,9 +121,6 @@ def create(cid):
                 carry=form.carry(),
                 actor_id=current_user.id,
             )
-        except service.PlanError as e:
-            _refused(form, e)
-        else:
             flash("The action plan has been drafted.", "success")
             return redirect(url_for("plans.show", cid=cid))
     return _page(db, cycle, draft=form, status=400)
@@ -139,11 +136,8 @@ def new_action(cid):
         abort(404)
     form = _action_form(db, cycle)
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, service.PlanError, what="plan change"):
             service.add_action(db, cycle, form.fields(), actor_id=current_user.id)
-        except service.PlanError as e:
-            _refused(form, e)
-        else:
             flash("The action has been added.", "success")
             return redirect(url_for("plans.show", cid=cid))
     return render_template("plans/action.html", cycle=cycle, form=form, action=None)
@@ -251,12 +245,9 @@ def add_note(cid, aid):
     action = _load_action(db, cycle, aid)
     note_form = NoteForm()
     if note_form.validate_on_submit():
-        try:
+        with refusal_shown(note_form, service.PlanError, what="plan change"):
             note = (note_form.noted_on.data, note_form.note.data)
             service.add_note(db, cycle, aid, *note, actor_id=current_user.id)
-        except service.PlanError as e:
-            _refused(note_form, e)
-        else:
             flash("The progress note has been added.", "success")
             return redirect(url_for("plans.edit_action", cid=cid, aid=aid))
     form = _action_form(db, cycle, action)
@@ -291,13 +282,10 @@ def merge(cid):
         (str(a["id"]), f"{a['number']}. {a['title']}") for a in plan["actions"]
     )
     if form.validate_on_submit():
-        try:
+        with refusal_shown(form, service.PlanError, what="plan change"):
             service.merge_actions(
                 db, cycle, form.actions.data, actor_id=current_user.id
             )
-        except service.PlanError as e:
-            _refused(form, e)
-        else:
             flash("The actions have been merged.", "success")
             return redirect(url_for("plans.show", cid=cid))
     return _page(db, cycle, merge=form, status=400)
