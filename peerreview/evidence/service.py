@@ -1225,8 +1225,12 @@ def round_coverage(db, round_id: int, snapshot) -> dict[int, list[dict]]:
             "SELECT school_id FROM peer_reviews WHERE round_id = ?", [round_id]
         )
     ]
+    # Most schools of a big partnership keep no evidence: share one zero row.
+    none = coverage(snapshot, {})
     return {
-        sid: coverage(snapshot, linked.get(sid, {}), confirmed.get(sid))
+        sid: coverage(snapshot, linked[sid], confirmed.get(sid))
+        if sid in linked
+        else none
         for sid in schools
     }
 

@@ -170,6 +170,33 @@ def matrix_rows_html(d: dict) -> Markup:
     return Markup("".join(out))
 
 
+def coverage_rows_html(d: dict) -> Markup:
+    """Return the evidence coverage table's body rows, one per school.
+
+    Built as one string, as the matrix is: 500 schools make 4,500 cells.
+    """
+
+    def cell(c):
+        return (
+            '<td class="govuk-table__cell govuk-table__cell--numeric">'
+            f'{c["evidenced"]} of {c["items"]}<br><span class="govuk-body-s">'
+            f"{c['confirmed']} confirmed</span></td>"
+        )
+
+    out = []
+    for school in d["schools"]:
+        c = d["coverage"].get(school["id"])
+        if c:
+            out.append(
+                '<tr class="govuk-table__row"><th scope="row" class="govuk-table__header">'
+                f"{escape(school['name'])}</th>"
+                + "".join(cell(x) for x in c["sections"])
+                + cell(c["all"])
+                + "</tr>"
+            )
+    return Markup("".join(out))
+
+
 def trend_rows_html(d: dict) -> Markup:
     """Return the trend table's body rows: each school's peer mean and gap by round."""
     fmt = comparison.fmt
@@ -220,6 +247,7 @@ def page(pid):
         heatmap=heatmap_svg(data) if data["round"] else "",
         matrix_body=matrix_rows_html(data) if data["round"] else "",
         trend_body=trend_rows_html(data) if data["round"] else "",
+        coverage_body=coverage_rows_html(data) if data["round"] else "",
     ), (200 if ok else 400)
 
 
