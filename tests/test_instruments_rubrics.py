@@ -1,15 +1,19 @@
 """Rubrics two raters can apply alike, and honest about where they come from.
 
 The partnership maturity model (1.1.0) words every level as cumulative
-criteria a reviewer could see or count in the last 12 months. It reworded
-its rubric in a minor version: the released 1.0.0 file (kept in
-tests/data/released) still loads as released, old cycles keep it, and the
-results say the descriptors changed.
+criteria a reviewer could see or count in the last 12 months; the
+school-improvement scorecard (1.1.0) describes every grade of every
+principle, says its eight-grade scale is the platform's extension of the six
+grades its source used, and tells a partnership how to read each principle.
+Both reworded their rubric in a minor version: the released 1.0.0 files
+(kept in tests/data/released) still load as released, old cycles keep them,
+and the results say the descriptors changed.
 """
 
 import re
 from pathlib import Path
 
+import pytest
 from cycle_support import agree_all, make_cycle, team_people
 from support import HEAD
 
@@ -21,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "instruments"
 RELEASED = Path(__file__).resolve().parent / "data" / "released"
 MATURITY = FOLDER / "partnership-maturity.yaml"
+SCORECARD = FOLDER / "school-improvement-scorecard.yaml"
+SEED_001 = ROOT.parent / "shared" / "seeds" / "001_42c81af3882b709d.txt"
 
 # Words that let two raters read one level differently.
 VAGUE = re.compile(
@@ -28,6 +34,8 @@ VAGUE = re.compile(
     r"regularly|many|rarely|most|several)\b",
     re.I,
 )
+# Hill's grades for the government, principle by principle (seed 001).
+HILL_GRADES = ["B+", "B", "C", "A-", "A-", "B-", "C", "C-", "B", "B-"]
 
 
 def test_maturity_levels_are_cumulative_and_countable():
@@ -64,6 +72,42 @@ def test_maturity_quotes_the_seminar_report_marked_and_short():
         assert quoted, tag.label
         assert sum(len("".join(q).split()) for q in quoted) <= 12, tag.label
     assert "reserves all rights" in model.source.licence
+
+
+def test_scorecard_says_its_scale_is_the_platforms_and_describes_every_grade():
+    card = load_file(SCORECARD)
+    codes = [p.code for p in card.scale.points]
+    assert codes == ["C-", "C", "C+", "B-", "B", "B+", "A-", "A"]
+    purpose = " ".join(card.purpose.split())
+    assert "The scale is the platform's own" in purpose
+    assert "six of them (A-, B+, B, B-, C and C-)" in purpose
+    assert "adding A and C+" in purpose
+    assert "grades" not in card.source.licence.split("Quoted:")[0]
+    assert "letter scale beyond his six grades" in " ".join(card.source.licence.split())
+    for item, grade in zip(card.items(), HILL_GRADES, strict=True):
+        assert sorted(item.descriptors) == sorted(codes), item.id
+        assert len(set(item.descriptors.values())) == 8, item.id
+        assert item.guidance.startswith("For a partnership:"), item.id
+        assert f"Hill graded the government {grade} here in July 2016" in " ".join(
+            item.guidance.split()
+        ), item.id
+
+
+@pytest.mark.skipif(not SEED_001.exists(), reason="the seeds are not beside the repo")
+def test_scorecard_grades_and_principles_are_the_seeds():
+    lines = [line.strip() for line in SEED_001.read_text("utf-8").splitlines()]
+    start = next(
+        n
+        for n, line in enumerate(lines)
+        if line.startswith("Could do better – end of term report")
+    )
+    grades = [line for line in lines[start:] if re.fullmatch(r"[A-C][+-]?", line)][:10]
+    assert grades == HILL_GRADES
+    # The six grades Hill used, and only they, are named as his.
+    assert sorted(set(grades)) == ["A-", "B", "B+", "B-", "C", "C-"]
+    seed = " ".join(" ".join(lines[start:]).split())
+    for item in load_file(SCORECARD).items():
+        assert item.statement in seed, item.id
 
 
 def test_released_versions_still_load_as_released():
@@ -108,6 +152,33 @@ def test_maturity_results_say_the_descriptors_changed(demo, db, client, auth):
     assert "+1.0 (up)" in row
 
 
+def test_scorecard_results_say_the_descriptors_changed_in_grades(
+    demo, db, client, auth
+):
+    later = _agreed_on_both_versions(db, "school-improvement-scorecard", "B-", "B")
+    auth.login(HEAD)
+    html = client.get(f"/cycles/{later['id']}/results").get_data(as_text=True)
+    assert "The descriptors of 10 items changed since version 1.0.0" in html
+    row = html.split('id="item-alignment"')[1].split("</tr>")[0]
+    assert "The descriptors of this item changed since version 1.0.0." in row
+    # Grades, not the numbers behind them.
+    assert re.search(r">\s*B\s*<", row) and "B-" in row
+    assert not re.search(r"\b[45]\.0\b", row)
+
+
+def test_rating_form_shows_each_grades_descriptor(demo, db, client, auth):
+    card = load_file(SCORECARD)
+    first = next(card.items())
+    auth.login(HEAD)
+    html = client.get("/instruments/school-improvement-scorecard").get_data(
+        as_text=True
+    )
+    for code in ("A", "C-"):
+        assert " ".join(first.descriptors[code].split()).replace("'", "&#39;") in html
+    # One answer per line under a described scale, not a row of letters.
+    assert "pr-radios--scale" not in html
+
+
 def test_maturity_coverage_names_every_strand_and_element_of_glue():
     model = load_file(MATURITY)
     coverage = model.source.coverage
@@ -119,3 +190,13 @@ def test_maturity_coverage_names_every_strand_and_element_of_glue():
         tagged = {item.id for item in model.items() if tag_id in item.tags}
         assert glue[f"Glue: {tag.label.lower()}"] == tagged
     assert "004_dcf2fe2c8a06461d.txt" in model.source.provenance
+
+
+def test_scorecard_coverage_is_one_principle_per_item():
+    card = load_file(SCORECARD)
+    assert [c.element.split(":")[0] for c in card.source.coverage] == [
+        f"Principle {n}" for n in range(1, 11)
+    ]
+    assert [c.items for c in card.source.coverage] == [[i.id] for i in card.items()]
+    assert "seed file" not in card.source.citation
+    assert "001_42c81af3882b709d.txt" in card.source.provenance

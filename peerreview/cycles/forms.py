@@ -48,6 +48,18 @@ def answer_choices(scale: dict) -> list[tuple[str, str]]:
     return pairs
 
 
+def shows_descriptors(scale: dict, sections: list[dict]) -> bool:
+    """Say whether answers are listed one per line with each level's descriptor.
+
+    A rubric (maturity) always has them; any other scale shows them when its
+    items describe their points, as the school-improvement scorecard
+    describes every grade.
+    """
+    return scale["kind"] == "maturity" or any(
+        item.get("descriptors") for section in sections for item in section["items"]
+    )
+
+
 @item_type("agreement", "letter", "yes_no", "custom")
 def scale_choice(item: dict, scale: dict):
     """One choice on an ordered scale."""

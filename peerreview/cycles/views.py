@@ -34,6 +34,7 @@ from .forms import (
     open_cycle_form,
     section_answers,
     section_form,
+    shows_descriptors,
 )
 
 bp = Blueprint("cycles", __name__)
@@ -174,7 +175,7 @@ def _rating_context(db, cycle, answers, forms=None, errors=None):
         sections=sections,
         answered=answered,
         total=len(snap.item_ids),
-        descriptors=snap.scale["kind"] == "maturity",
+        descriptors=shows_descriptors(snap.scale, snap.sections),
         choices=answer_choices(snap.scale),
         closes=service.closes_label(cycle["closes_on"]),
         submitted=_submitted_at(db, cycle, current_user.id),

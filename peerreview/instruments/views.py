@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from .. import catalogue
 from .. import permissions as perm
-from ..cycles.forms import answer_choices
+from ..cycles.forms import answer_choices, shows_descriptors
 from ..db import get_db
 from ..organisations import service as orgs
 from ..plans.forms import EmptyForm
@@ -92,7 +92,7 @@ def preview(instrument_id):
         entry=found,
         instrument=snapshot,
         choices=answer_choices(snapshot["scale"]),
-        descriptors=snapshot["scale"]["kind"] == "maturity",
+        descriptors=shows_descriptors(snapshot["scale"], snapshot["sections"]),
         actions=_actions_by_item(snapshot),
         item_count=found.instrument.item_count,
         # Where the text was taken from is internal: platform admins only.
