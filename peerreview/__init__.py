@@ -72,6 +72,14 @@ def create_app(test_config=None):
         EVIDENCE_QUOTA_BYTES=int(os.environ.get("PEERREVIEW_EVIDENCE_QUOTA_MB", "500"))
         * 1024
         * 1024,
+        # Files are written in chunks of this size, one upload at a time
+        # (0: uploads write side by side, as before; for the benchmark).
+        EVIDENCE_CHUNK_BYTES=int(os.environ.get("PEERREVIEW_EVIDENCE_CHUNK_KB", "256"))
+        * 1024,
+        EVIDENCE_UPLOADS_ONE_AT_A_TIME=os.environ.get(
+            "PEERREVIEW_EVIDENCE_UPLOADS_ONE_AT_A_TIME", "1"
+        )
+        != "0",
         # Chunks of an upload that never finished are swept after this long.
         EVIDENCE_ORPHAN_AGE_SECONDS=int(
             os.environ.get("PEERREVIEW_EVIDENCE_ORPHAN_AGE_SECONDS", "3600")

@@ -48,6 +48,10 @@ def connect(path) -> Database:
     conn.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_CHECKPOINT_PAGES}")
     db = Database(conn)
     db.write_lock = _WriteLock(path)
+    # Taken for a whole run of large writes (an evidence file's chunks, or
+    # their deletion), so that one such run at a time competes with saves
+    # for the write lock, never two taking it in turns.
+    db.bulk_lock = _WriteLock(path, "-bulklock")
     return db
 
 
@@ -62,11 +66,11 @@ class _WriteLock:
     process queue here as well.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, suffix="-writelock"):
         path = str(path)
         self.fd = None
         if path and path != ":memory:" and not path.startswith("file:"):
-            self.fd = os.open(path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+            self.fd = os.open(path + suffix, os.O_RDWR | os.O_CREAT, 0o600)
             weakref.finalize(self, os.close, self.fd)
 
     def __enter__(self):

@@ -2,14 +2,16 @@
 
 A file's bytes live in the database, in ``evidence_chunks`` rows of
 ``CHUNK_BYTES``: each chunk is written in a transaction of its own (one short
-hold of the write lock, so answer saves slip in between), and the evidence
-row that names the chunks is committed last. A file whose upload fails half
+hold of the write lock, so answer saves slip in between), one upload at a
+time (two would take the write lock in turns, and a save would wait behind
+both), and the evidence row that names the chunks is committed last. A file whose upload fails half
 way leaves chunks no evidence row names; they are deleted at once.
 
 What a file is comes from its bytes (``sniff``), never from its name.
 """
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import logging
@@ -25,10 +27,13 @@ from ..scoring.crosswalk import compare_versions
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 1024 * 1024
-# A passive checkpoint after this many chunks (about 1,000 pages of WAL):
-# the WAL never grows to where SQLite checkpoints inside a save's COMMIT.
-CHECKPOINT_CHUNKS = 4
+# 256 KB: each chunk holds the write lock for one insert of 64 pages, so a
+# save waits behind at most that (1 MB chunks kept saves waiting four times
+# as long). Files written before keep their 1 MB chunks; reading takes any.
+CHUNK_BYTES = 256 * 1024
+# A passive checkpoint after this many bytes of chunks (about 1,000 pages of
+# WAL): the WAL never grows to where SQLite checkpoints inside a save's COMMIT.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
 MAX_FILE_BYTES = 20 * 1024 * 1024
 DEFAULT_QUOTA_BYTES = 500 * 1024 * 1024
 MAX_TITLE = 200
@@ -314,10 +319,12 @@ def add_file(
     actor_id: int,
     max_bytes: int = MAX_FILE_BYTES,
     quota: int = DEFAULT_QUOTA_BYTES,
+    **writing,
 ) -> int:
     """Keep an uploaded file as evidence for items of a cycle; return its id.
 
     The stream must be seekable (Werkzeug spools uploads to a temporary file).
+    writing: chunk_bytes and one_at_a_time, as _write_chunks takes them.
     """
     size = _file_size(stream) if stream is not None else 0
     if stream is None or (size == 0 and not filename):
@@ -325,7 +332,7 @@ def add_file(
     title, items = _check_common(cycle, title or _stem(filename), item_ids)
     kind = _check_file(stream, size, max_bytes)
     _check_quota(db, cycle, size, quota)
-    stored = _write_chunks(db, stream, filename, kind)
+    stored = _write_chunks(db, stream, filename, kind, **writing)
     try:
         with immediate(db):
             _check_quota(db, cycle, size, quota)
@@ -352,6 +359,12 @@ def _check_file(stream, size: int, max_bytes: int) -> tuple[str, str, str]:
     return sniff(stream)
 
 
+def _bulk(db, wanted: bool = True):
+    """The lock one run of chunk writes (or deletions) holds from start to end."""
+    lock = getattr(db, "bulk_lock", None)
+    return lock if wanted and lock is not None else contextlib.nullcontext()
+
+
 def new_blob_name() -> str:
     """A new blob's name: the time it was started (for the sweep), then chance."""
     return f"{int(time.time()):012d}-{secrets.token_hex(8)}"
@@ -362,33 +375,43 @@ def blob_started(blob: str) -> int:
     return int(blob.split("-", 1)[0])
 
 
-def _write_chunks(db, stream, filename: str, kind) -> dict:
+def _write_chunks(
+    db,
+    stream,
+    filename: str,
+    kind,
+    *,
+    chunk_bytes: int = CHUNK_BYTES,
+    one_at_a_time: bool = True,
+) -> dict:
     """Write a file's bytes as chunks of a new blob; return the row fields naming it.
 
     No evidence row names the blob yet: the caller commits one, or deletes
     the chunks. If neither happens (the process is killed), the sweep does.
+    one_at_a_time: wait for any other upload's chunks first (db.bulk_lock).
     """
     media_type, ext, _ = kind
-    blob = new_blob_name()
     digest = hashlib.sha256()
     size = seq = 0
-    try:
-        while block := stream.read(CHUNK_BYTES):
-            digest.update(block)
-            size += len(block)
-            # One chunk, one transaction: the write lock is held for one
-            # insert of at most CHUNK_BYTES, then answer saves go first.
-            write_one(
-                db,
-                "INSERT INTO evidence_chunks (blob, seq, data) VALUES (?, ?, ?)",
-                [blob, seq, block],
-            )
-            seq += 1
-            if seq % CHECKPOINT_CHUNKS == 0:
-                checkpoint(db)
-    except BaseException:
-        write_one(db, "DELETE FROM evidence_chunks WHERE blob = ?", [blob])
-        raise
+    with _bulk(db, one_at_a_time):
+        blob = new_blob_name()  # its time is when writing starts, for the sweep
+        try:
+            while block := stream.read(chunk_bytes):
+                digest.update(block)
+                size += len(block)
+                # One chunk, one transaction: the write lock is held for one
+                # insert of at most chunk_bytes, then answer saves go first.
+                write_one(
+                    db,
+                    "INSERT INTO evidence_chunks (blob, seq, data) VALUES (?, ?, ?)",
+                    [blob, seq, block],
+                )
+                seq += 1
+                if size // CHECKPOINT_BYTES != (size - len(block)) // CHECKPOINT_BYTES:
+                    checkpoint(db)
+        except BaseException:
+            write_one(db, "DELETE FROM evidence_chunks WHERE blob = ?", [blob])
+            raise
     return {
         "filename": f"{_stem(filename) or 'evidence'}.{ext}",
         "media_type": media_type,
@@ -592,6 +615,7 @@ def edit(
     actor_id: int,
     max_bytes: int = MAX_FILE_BYTES,
     quota: int = DEFAULT_QUOTA_BYTES,
+    **writing,
 ) -> list[str]:
     """Change a piece's title, note or link and its items, or replace its file.
 
@@ -624,7 +648,7 @@ def edit(
         shared = _named_elsewhere(db, piece["blob"], eid)
         freed = 0 if shared else piece["size"]
         _check_quota(db, cycle, size - freed, quota)
-        change.update(_write_chunks(db, stream, filename, kind))
+        change.update(_write_chunks(db, stream, filename, kind, **writing))
     try:
         changed = _apply_edit(
             db, cycle, piece, change, items, actor_id, fields.get("base_revision", 0)
@@ -751,16 +775,18 @@ def delete_blob(db, blob: str, *, unless_named: bool = False) -> int:
             "SELECT seq FROM evidence_chunks WHERE blob = ? ORDER BY seq", [blob]
         )
     ]
-    deleted = 0
-    for seq in seqs:
-        if unless_named:
-            write_one(db, sql + guard, [blob, seq, blob])
-        else:
-            write_one(db, sql, [blob, seq])
-        deleted += 1
-        if deleted % CHECKPOINT_CHUNKS == 0:
-            checkpoint(db)
-    return deleted
+    with _bulk(db):
+        for n, seq in enumerate(seqs, 1):
+            if unless_named:
+                write_one(db, sql + guard, [blob, seq, blob])
+            else:
+                write_one(db, sql, [blob, seq])
+            if n % CHECKPOINT_DELETES == 0:
+                checkpoint(db)
+    return len(seqs)
+
+
+CHECKPOINT_DELETES = 16
 
 
 # Chunks of an upload that never finished (the tab closed mid-way is handled

@@ -94,8 +94,7 @@ def add(cid, kind):
                     stream=upload.stream if upload else None,
                     filename=upload.filename if upload else "",
                     actor_id=current_user.id,
-                    max_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
-                    quota=current_app.config["EVIDENCE_QUOTA_BYTES"],
+                    **_limits(),
                     **fields,
                 )
         except service.EvidenceError as e:
@@ -212,9 +211,13 @@ def _refuse(form, e) -> None:
 
 
 def _limits() -> dict:
+    """How files are checked and written, from the app's settings."""
+    config = current_app.config
     return {
-        "max_bytes": current_app.config["EVIDENCE_MAX_BYTES"],
-        "quota": current_app.config["EVIDENCE_QUOTA_BYTES"],
+        "max_bytes": config["EVIDENCE_MAX_BYTES"],
+        "quota": config["EVIDENCE_QUOTA_BYTES"],
+        "chunk_bytes": config["EVIDENCE_CHUNK_BYTES"],
+        "one_at_a_time": config["EVIDENCE_UPLOADS_ONE_AT_A_TIME"],
     }
 
 

@@ -68,6 +68,8 @@ def instrument_of(count):
     data.update(
         id=f"bench-{count}", title=f"Bench instrument, {count} items", sections=sections
     )
+    # The source's coverage names the checklist's own items, which these replace.
+    (data.get("source") or {}).pop("coverage", None)
     data["actions"] = [
         {
             "items": [i["id"]],

@@ -114,6 +114,8 @@ def write_instrument(folder: pathlib.Path, items: int = 60) -> pathlib.Path:
     data["id"] = f"bench-{items}"
     data["title"] = f"Benchmark instrument ({items} items)"
     data.pop("actions", None)
+    # The source's coverage names the checklist's own items, which these replace.
+    (data.get("source") or {}).pop("coverage", None)
     data["sections"] = [
         {
             "id": f"section-{s + 1}",

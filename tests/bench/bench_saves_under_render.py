@@ -33,13 +33,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_saves as saves  # noqa: E402
+import contention  # noqa: E402
 
 ROOT = saves.ROOT
 REPORTS = 4
@@ -136,23 +136,6 @@ def render_round(cache_dir: str, work: list, timeout: float = 120.0) -> tuple:
         time.sleep(0.01)
 
 
-def summary(latencies: list) -> dict:
-    ordered = sorted(latencies)
-    return {
-        "n": len(ordered),
-        "p50": saves.percentile(ordered, 0.50) * 1000,
-        "p95": saves.percentile(ordered, 0.95) * 1000,
-        "p99": saves.percentile(ordered, 0.99) * 1000,
-    }
-
-
-def line(name: str, s: dict) -> str:
-    return (
-        f"{name:<22} {s['n']:>6} saves  p50 {s['p50']:6.1f} ms  "
-        f"p95 {s['p95']:6.1f} ms  p99 {s['p99']:6.1f} ms"
-    )
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -174,50 +157,28 @@ def main():
             web = saves.Server("wsgi:app", saves.free_port(), env, log=log)
             consumer = Consumer(env, options.nice, log=log)
             try:
-                sessions = []
-                for k in range(options.clients):
-                    session = saves.Session(web.port)
-                    session.sign_in(
-                        setup["emails"][k % len(setup["emails"])], setup["cycle_id"]
-                    )
-                    session.close()
-                    sessions.append(session)
+                sessions = contention.signed_in(web.port, setup, options.clients)
                 warm = render_round(cache_dir, work)  # the consumer's first renders
-                saves.run_load(
-                    web.port, saves.save_jobs(sessions, setup, {}, "warm-up"), 1
-                )
-                idle = saves.run_load(
+
+                def renders(stop, windows):
+                    while time.perf_counter() < stop - 1:
+                        windows.append(render_round(cache_dir, work))
+
+                idle, busy, rounds = contention.saves_alone_then_beside(
                     web.port,
-                    saves.save_jobs(sessions, setup, saves.stored_revisions(database)),
+                    sessions,
+                    setup,
+                    database,
                     options.seconds,
                     options.pause,
+                    renders,
                 )
-                rounds, stop = [], time.perf_counter() + options.seconds
-
-                def renders():
-                    while time.perf_counter() < stop - 1:
-                        rounds.append(render_round(cache_dir, work))
-
-                renderer = threading.Thread(target=renders)
-                busy_jobs = saves.save_jobs(
-                    sessions, setup, saves.stored_revisions(database), "busy"
-                )
-                renderer.start()
-                busy = saves.run_load(
-                    web.port, busy_jobs, options.seconds, options.pause
-                )
-                renderer.join()
             finally:
                 web.stop()
                 consumer.stop()
         failures = idle["failures"] + busy["failures"]
-    during = [
-        latency
-        for start, latency in busy["samples"]
-        if any(a <= start <= b for a, b in rounds)
-    ]
-    quiet = summary([latency for _, latency in idle["samples"]])
-    loaded = summary(during)
+    quiet = contention.summary(contention.latencies(idle))
+    loaded = contention.summary(contention.latencies(busy, rounds))
     print(
         f"{options.clients} clients, one save every {options.pause:g} s each, "
         f"{options.seconds:g} s per phase, {os.cpu_count()} CPUs, load average "
@@ -230,13 +191,9 @@ def main():
         + ", ".join(f"{b - a:.1f}" for a, b in rounds)
         + " s"
     )
-    print(line("no rendering", quiet))
-    print(line(f"{REPORTS} reports rendering", loaded))
-    print(
-        f"p95 ratio rendering/idle: {loaded['p95'] / quiet['p95']:.1f}x; "
-        f"target p95 < 100 ms while rendering: "
-        + ("met" if loaded["p95"] < 100 else "MISSED")
-    )
+    print(contention.line("no rendering", quiet, 22))
+    print(contention.line(f"{REPORTS} reports rendering", loaded, 22))
+    print(contention.verdict(quiet, loaded, "rendering"))
     if failures:
         print(f"{len(failures)} failed saves, first: {failures[:3]}")
 
