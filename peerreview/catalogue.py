@@ -17,6 +17,15 @@ from .instruments.uploads import parse_stored, semver
 
 SHIPPED, PLATFORM, PARTNERSHIP = "shipped", "platform", "partnership"
 
+# Which instruments a team may run on itself, by the team's kind: a school's
+# leadership team rates its school, and the partnership its school works in
+# (design: the maturity model is rated per school and per partnership); a
+# trust board rates the trust's governance.
+TEAM_AUDIENCES = {
+    "slt": ("school_leadership_team", "partnership"),
+    "board": ("trust_board",),
+}
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -119,15 +128,43 @@ def entry(db, instrument_id: str, partnership_ids=(), *, everything=False):
     )
 
 
-def available(db, partnership_ids=()) -> list[Instrument]:
-    """Return the instruments visible to members of these partnerships."""
-    return [e.instrument for e in entries(db, partnership_ids)]
+def available(
+    db, partnership_ids=(), *, team_kind: str | None = None
+) -> list[Instrument]:
+    """Return the instruments visible to members of these partnerships.
+
+    team_kind: only those meant for a team of this kind ("slt" or "board").
+    """
+    audiences = TEAM_AUDIENCES.get(team_kind, ()) if team_kind else None
+    return [
+        e.instrument
+        for e in entries(db, partnership_ids)
+        if audiences is None or e.instrument.audience in audiences
+    ]
 
 
-def find(db, instrument_id: str, partnership_ids=()) -> Instrument | None:
-    """Return one available instrument by id, or None."""
-    found = entry(db, instrument_id, partnership_ids)
-    return found.instrument if found else None
+def find(
+    db, instrument_id: str, partnership_ids=(), *, team_kind: str | None = None
+) -> Instrument | None:
+    """Return one available instrument by id (meant for `team_kind`), or None."""
+    return next(
+        (
+            i
+            for i in available(db, partnership_ids, team_kind=team_kind)
+            if i.id == instrument_id
+        ),
+        None,
+    )
+
+
+def for_team(db, team: dict) -> list[Instrument]:
+    """Return the instruments a team may run on itself (its partnerships', its kind's)."""
+    return available(db, team["partnership_ids"], team_kind=team["kind"])
+
+
+def find_for_team(db, team: dict, instrument_id: str) -> Instrument | None:
+    """Return one instrument a team may run on itself, or None."""
+    return find(db, instrument_id, team["partnership_ids"], team_kind=team["kind"])
 
 
 def yaml_text(db, found: Entry) -> str:

@@ -625,3 +625,101 @@ def test_provenance_is_never_shown_to_readers(demo, db, client, auth, who):
         text = page.get_data(as_text=True)
         assert "Written by the partnership for its own schools (2026)." in text, url
         assert "9001-9002" not in text and "999_0123abcd" not in text, url
+
+
+# Audience ---------------------------------------------------------------------
+
+BOARD_LEAD = (
+    "SELECT t.id, u.email FROM teams t JOIN roles r ON r.scope_type = 'team' "
+    "AND r.scope_id = t.id AND r.role = 'team_lead' JOIN users u ON u.id = r.user_id "
+    "WHERE t.kind = 'board' ORDER BY t.id LIMIT 1"
+)
+
+
+def offered(page: str) -> set[str]:
+    """Return the instrument ids the cycle form offers."""
+    return set(re.findall(r'<option value="([a-z0-9-]+)"', page))
+
+
+def cycles_count(db) -> int:
+    return db.execute("SELECT count(*) FROM cycles").fetchone()[0]
+
+
+def team_members(db, tid) -> list[int]:
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT user_id FROM roles WHERE scope_type='team' AND scope_id=?", [tid]
+        )
+    ]
+
+
+def test_a_school_team_is_offered_only_instruments_meant_for_it(demo, db, client, auth):
+    by_audience = {load_file(p).id: load_file(p).audience for p in FILES}
+    auth.login(RIVERSIDE_HEAD)
+    page = client.get("/teams/2/cycles/new").get_data(as_text=True)
+    assert offered(page) == {
+        i
+        for i, a in by_audience.items()
+        if a in ("school_leadership_team", "partnership")
+    }
+    assert "mat-governance" not in offered(page)
+    assert "Instruments for a trust board are not." in unescape(page)
+    # A trust board's instrument posted by hand is refused, and nothing is created.
+    before = cycles_count(db)
+    response = auth.post(
+        "/teams/2/cycles/new",
+        {
+            "instrument": "mat-governance",
+            "respondents": team_members(db, 2),
+            "anonymous": "named",
+        },
+        page="/teams/2/cycles/new",
+    )
+    assert response.status_code == 200
+    assert "Choose an instrument" in response.get_data(as_text=True)
+    assert cycles_count(db) == before
+
+
+def test_a_trust_board_is_offered_only_board_instruments(demo, db, client, auth):
+    tid, lead = db.execute(BOARD_LEAD).fetchone()
+    auth.login(lead)
+    page = client.get(f"/teams/{tid}/cycles/new").get_data(as_text=True)
+    boards = {load_file(p).id for p in FILES if load_file(p).audience == "trust_board"}
+    assert offered(page) == boards and "mat-governance" in boards
+    before = cycles_count(db)
+    refused = auth.post(
+        f"/teams/{tid}/cycles/new",
+        {
+            "instrument": "ascl-closing-gaps",
+            "respondents": team_members(db, tid),
+            "anonymous": "named",
+        },
+        page=f"/teams/{tid}/cycles/new",
+    )
+    assert refused.status_code == 200 and cycles_count(db) == before
+    created = auth.post(
+        f"/teams/{tid}/cycles/new",
+        {
+            "instrument": "mat-governance",
+            "respondents": team_members(db, tid),
+            "anonymous": "named",
+        },
+        page=f"/teams/{tid}/cycles/new",
+    )
+    assert created.status_code == 302 and cycles_count(db) == before + 1
+
+
+def test_the_library_says_who_each_instrument_is_for(demo, client, auth):
+    auth.login(GOVERNOR)
+    html = unescape(client.get("/instruments").get_data(as_text=True))
+
+    def for_row(instrument_id: str) -> str:
+        card = html.split(f'id="instrument-{instrument_id}"')[1]
+        return card.split(">For<")[1].split("</dd>")[0]
+
+    assert "trust board" in for_row("mat-governance")
+    assert "rating their own school" in for_row("ascl-closing-gaps")
+    assert "rating the partnership their school works in" in for_row(
+        "partnership-maturity"
+    )

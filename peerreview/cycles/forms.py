@@ -198,13 +198,29 @@ class OpenCycleForm(FlaskForm):
         }
 
 
-def open_cycle_form(instruments, members, *, fresh: bool) -> OpenCycleForm:
+# What the instrument list holds, said to the lead of each kind of team.
+FOR_TEAM = {
+    "slt": (
+        "Listed: instruments for a school's senior leadership team, and for the "
+        "partnership the school works in. Instruments for a trust board are not."
+    ),
+    "board": (
+        "Listed: instruments for a trust board. Instruments for a school's "
+        "leadership team or a partnership are not."
+    ),
+}
+
+
+def open_cycle_form(
+    instruments, members, *, fresh: bool, team_kind: str | None = None
+) -> OpenCycleForm:
     """The form to open a cycle for a team; a fresh one has every member ticked."""
     form = OpenCycleForm()
     form.instrument.choices = options(
         [("", "Choose an instrument")]
         + [(i.id, f"{i.title} ({i.item_count} items)") for i in instruments]
     )
+    form.instrument.description = FOR_TEAM.get(team_kind, "")
     form.respondents.choices = options((m["id"], m["name"]) for m in members)
     if fresh:
         form.respondents.data = [m["id"] for m in members]

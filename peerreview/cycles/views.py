@@ -50,12 +50,13 @@ def new(tid):
     db = get_db()
     team = load_team(db, tid, perm.can_open_cycle)
     form = open_cycle_form(
-        catalogue.available(db, team["partnership_ids"]),
+        catalogue.for_team(db, team),
         orgs.members_of(db, "team", tid),
         fresh=request.method == "GET",
+        team_kind=team["kind"],
     )
     if form.validate_on_submit():
-        instrument = catalogue.find(db, form.instrument.data, team["partnership_ids"])
+        instrument = catalogue.find_for_team(db, team, form.instrument.data)
         if instrument is None:
             form.instrument.errors = ["Choose an instrument"]
         else:

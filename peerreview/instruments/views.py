@@ -23,10 +23,14 @@ from .uploads import MAX_UPLOAD_BYTES, UploadRefused, store_upload
 
 bp = Blueprint("instruments", __name__, url_prefix="/instruments")
 
+# Who each instrument is for, in the words the library and the print use.
 AUDIENCES = {
-    "school_leadership_team": "School leadership team",
-    "trust_board": "Trust board",
-    "partnership": "Partnership",
+    "school_leadership_team": "A school's senior leadership team, rating their own school",
+    "trust_board": "A trust board: the trustees, rating how they govern the trust",
+    "partnership": (
+        "A school's senior leadership team, rating the partnership their school "
+        "works in"
+    ),
 }
 SCALE_KINDS = {
     "agreement": "Agreement",
