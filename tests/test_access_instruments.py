@@ -29,9 +29,13 @@ GET_ROUTES = {
     "/instruments/welcome-check/print": IN_THE_TRUST,
     "/instruments/no-such": row(302, 404, 404, 404, 404, 404),
     "/instruments/upload": UPLOADERS,
+    "/instruments/from-csv": UPLOADERS,
+    "/instruments/from-csv?instrument=welcome-check": UPLOADERS,
 }
 # An empty upload is refused with the form shown again.
 POST_ROUTES = {"/instruments/upload": UPLOADERS}
+# An empty CSV of items likewise.
+CSV_ROUTES = {"/instruments/from-csv": UPLOADERS}
 # Anyone who may see an instrument may have its PDF prepared (below: the
 # upload table's file cannot be posted twice).
 PDF_ROUTES = {"/instruments/welcome-check.pdf": row(302, 302, 302, 404, 302, 302)}
@@ -84,6 +88,14 @@ def test_instrument_pages(uploaded, client, auth, who):
 def test_instrument_actions(uploaded, client, auth, who):
     sign_in_as(auth, who)
     got, want = post_statuses(client, who, POST_ROUTES, {"file": (io.BytesIO(b""), "")})
+    assert got == want
+
+
+@pytest.mark.parametrize("who", ORDER)
+def test_items_csv_is_turned_into_yaml_only_for_uploaders(uploaded, client, auth, who):
+    sign_in_as(auth, who)
+    empty = {"file": (io.BytesIO(b""), ""), "instrument": "welcome-check"}
+    got, want = post_statuses(client, who, CSV_ROUTES, empty)
     assert got == want
 
 

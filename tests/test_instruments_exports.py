@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,130 @@ def test_pdf_is_prepared_then_downloaded(demo, client, auth):
     )
     statement = next(load_file(ROOT / "instruments" / "ascl-closing-gaps.yaml").items())
     assert " ".join(statement.statement.split()[:6]) in " ".join(text.split())
+
+
+# The CSV of items uploaded in the browser --------------------------------------
+
+HEALTH = ROOT / "instruments" / "partnership-health-check.yaml"
+
+
+def post_csv(auth, text: str, instrument="partnership-health-check", version=""):
+    """POST a CSV of items to the browser's CSV-to-YAML form."""
+    return auth.post(
+        "/instruments/from-csv",
+        {
+            "instrument": instrument,
+            "version": version,
+            "file": (io.BytesIO(text.encode("utf-8")), "items.csv"),
+        },
+        page="/instruments/from-csv",
+        content_type="multipart/form-data",
+    )
+
+
+def error_messages(html: str) -> list[str]:
+    from html import unescape
+
+    match = re.search(r'govuk-error-summary__list">(.*?)</ul>', html, re.S)
+    assert match, "no error summary"
+    return [
+        unescape(re.sub(r"<[^>]+>", "", m)).strip()
+        for m in re.findall(r"<li>(.*?)</li>", match.group(1), re.S)
+    ]
+
+
+def test_a_csv_of_items_becomes_the_instruments_yaml_in_the_browser(demo, client, auth):
+    import yaml
+    from support import ADMIN
+
+    auth.login(ADMIN)
+    shipped = load_file(HEALTH)
+    page = client.get("/instruments/partnership-health-check").get_data(as_text=True)
+    assert "/instruments/from-csv?instrument=partnership-health-check" in page
+    form = client.get("/instruments/from-csv?instrument=partnership-health-check")
+    chosen = re.search(r"<option[^>]*selected[^>]*>", form.get_data(as_text=True))
+    assert 'value="partnership-health-check"' in chosen.group(0)
+    # The spreadsheet round trip: download, add an item, upload (a MINOR change).
+    exported = client.get("/instruments/partnership-health-check.csv")
+    text = exported.get_data(as_text=True) + "foundations,,,new-item,A new one.\r\n"
+    major, minor, _ = (int(n) for n in shipped.version.split("."))
+    version = f"{major}.{minor + 1}.0"
+    response = post_csv(auth, text, version=version)
+    assert response.status_code == 200
+    assert response.mimetype == "text/yaml"
+    assert (
+        f'filename="partnership-health-check-{version}.yaml"'
+        in response.headers["Content-Disposition"]
+    )
+    made = parse_text(response.get_data(as_text=True), "made.yaml")
+    assert made.version == version
+    assert made.item("new-item").statement == "A new one."
+    assert made.item_count == shipped.item_count + 1
+    # Everything but the items is the instrument's own, the source too.
+    assert made.source == shipped.source and made.scoring == shipped.scoring
+    assert yaml.safe_load(response.get_data(as_text=True))["actions"]
+
+
+def test_a_csv_of_items_is_refused_with_every_problem_in_words(demo, client, auth):
+    from support import ADMIN
+
+    auth.login(ADMIN)
+    shipped = load_file(HEALTH)
+    exported = items_csv(shipped)
+    # Two rows with one id, and a weight that is not a number: CSV lines.
+    bad = exported + "foundations,,,dup,A.,,,,,,\r\nfoundations,,,dup,B.,,,x,,,\r\n"
+    lines = len(exported.splitlines())
+    assert error_messages(post_csv(auth, bad).get_data(as_text=True)) == [
+        f"items.csv:{lines + 2}: dup: weight 'x' is not a number"
+    ]
+    # A reworded statement in the same version: the version rule says why.
+    reworded = exported.replace("Our partnership builds", "The school builds", 1)
+    (message,) = error_messages(post_csv(auth, reworded).get_data(as_text=True))
+    assert message.startswith(f"partnership-health-check-{shipped.version}.yaml:")
+    assert (
+        f"the content changed but version {shipped.version} is not above "
+        f"{shipped.version} (a MAJOR change is needed: item "
+        "'builds-on-relationships': statement reworded)"
+    ) in message
+    # A removed item still named by the source's coverage is named too.
+    missing = "\r\n".join(
+        row for row in exported.split("\r\n") if ",impact-evaluated," not in row
+    )
+    messages = error_messages(
+        post_csv(auth, missing, version="2.0.0").get_data(as_text=True)
+    )
+    assert any(
+        "the coverage names the item 'impact-evaluated', which does not exist" in m
+        for m in messages
+    ), messages
+    # No file, no version in words, an unknown instrument.
+    response = auth.post(
+        "/instruments/from-csv",
+        {"instrument": "no-such", "version": "two"},
+        page="/instruments/from-csv",
+    )
+    assert error_messages(response.get_data(as_text=True)) == [
+        "Not a valid choice.",
+        "Choose a CSV file of items to upload",
+        "Give the version as MAJOR.MINOR.PATCH, such as 1.1.0",
+    ]
+
+
+def test_the_csv_form_needs_its_csrf_token_and_an_uploader(demo, client, auth):
+    from support import ADMIN
+
+    auth.login(ADMIN)
+    response = client.post(
+        "/instruments/from-csv",
+        data={
+            "instrument": "partnership-health-check",
+            "file": (io.BytesIO(b"section_id,item_id,statement\r\n"), "items.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    auth.logout()
+    auth.login(DEPUTY)
+    assert client.get("/instruments/from-csv").status_code == 403
+    page = client.get("/instruments/partnership-health-check").get_data(as_text=True)
+    assert "/instruments/from-csv" not in page

@@ -634,6 +634,8 @@ def check_version_change(old: dict, new: Instrument) -> list[Problem]:
     old_version, new_version = _semver(before.version), _semver(new.version)
     if new_version <= old_version:
         level, _, item_id, what = max(changes, key=lambda change: change[0])
+        if item_id:
+            what = f"item {item_id!r}: {what}"
         return [
             at(
                 ("version",),

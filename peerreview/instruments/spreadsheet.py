@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import yaml
 
-from .loader import Problem
+from .loader import InstrumentInvalid, Problem, check_version_change, parse_text
 from .schema import Instrument
 
 SECTION_COLUMNS = ["section_id", "section_title", "section_description"]
@@ -232,3 +232,28 @@ def to_yaml(document: dict) -> str:
         width=88,
         default_flow_style=False,
     )
+
+
+def yaml_from_csv(
+    csv_text: str,
+    csv_name: str,
+    base_text: str,
+    base: Instrument,
+    version: str | None = None,
+) -> tuple[str, Instrument]:
+    """Return the YAML of `base` with the items of a CSV, and its instrument.
+
+    base_text: the YAML of `base`, whose keys other than the sections are
+    kept; version: the new file's version (default: base's). The result must
+    pass the check, and its version must fit its change from `base`; raise
+    CsvInvalid or InstrumentInvalid with every problem otherwise.
+    """
+    document = yaml.safe_load(base_text)
+    if version:
+        document["version"] = version
+    text = to_yaml(document_from_csv(csv_text, csv_name, document))
+    instrument = parse_text(text, f"{base.id}-{document['version']}.yaml")
+    problems = check_version_change(base.snapshot(), instrument)
+    if problems:
+        raise InstrumentInvalid(problems)
+    return text, instrument

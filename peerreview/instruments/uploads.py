@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 256 * 1024
 # Paths of the instrument pages that an id must not shadow.
-RESERVED_IDS = frozenset({"upload"})
+RESERVED_IDS = frozenset({"upload", "from-csv"})
 
 
 def semver(version: str) -> tuple[int, int, int]:

@@ -1,6 +1,15 @@
 """Pages of the instrument library: list, preview, download and upload."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import catalogue
@@ -18,7 +27,8 @@ from ..reports.views import (
     report_cache,
 )
 from . import spreadsheet
-from .forms import PLATFORM, UploadForm
+from .forms import PLATFORM, ItemsCsvForm, UploadForm
+from .loader import InstrumentInvalid
 from .uploads import MAX_UPLOAD_BYTES, UploadRefused, store_upload
 
 bp = Blueprint("instruments", __name__, url_prefix="/instruments")
@@ -83,12 +93,7 @@ def index():
 @login_required
 def preview(instrument_id):
     """A read-only preview that looks like the form a respondent sees."""
-    db = get_db()
-    found = load_entry(db, instrument_id)
-    perm.require(
-        perm.can_view_instrument(current_user, found.partnership_id, _member_ids(db)),
-        hide=True,
-    )
+    found = _viewable(instrument_id)
     snapshot = found.instrument.snapshot()
     return render_template(
         "instruments/preview.html",
@@ -100,9 +105,8 @@ def preview(instrument_id):
         actions=_actions_by_item(snapshot),
         item_count=found.instrument.item_count,
         # Where the text was taken from is internal: platform admins only.
-        provenance=snapshot["source"].get("provenance")
-        if perm.is_admin(current_user)
-        else None,
+        provenance=perm.is_admin(current_user) and snapshot["source"].get("provenance"),
+        can_upload=perm.can_upload_instruments(current_user),
     )
 
 
@@ -200,10 +204,14 @@ def download(instrument_id):
         text = catalogue.yaml_text(db, found)
     except (OSError, UnicodeDecodeError):
         abort(404)
-    name = f"{found.id}-{found.instrument.version}.yaml"
+    return _attachment(text, f"{found.id}-{found.instrument.version}.yaml")
+
+
+def _attachment(text: str, name: str, mimetype: str = "text/yaml") -> Response:
+    """Return text as a UTF-8 file to save, under this name."""
     return Response(
         text.encode("utf-8"),
-        mimetype="text/yaml",
+        mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
@@ -213,13 +221,47 @@ def download(instrument_id):
 def items_csv(instrument_id):
     """The instrument's items as CSV, one row per item, for drafting in a spreadsheet."""
     found = _viewable(instrument_id)
-    name = f"{found.id}-{found.instrument.version}-items.csv"
-    return Response(
+    return _attachment(
         # A byte-order mark, so that Excel reads the text as UTF-8.
-        ("\ufeff" + spreadsheet.items_csv(found.instrument)).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        "\ufeff" + spreadsheet.items_csv(found.instrument),
+        f"{found.id}-{found.instrument.version}-items.csv",
+        "text/csv",
     )
+
+
+@bp.route("/from-csv", methods=["GET", "POST"])
+@login_required
+def from_csv():
+    """Turn a CSV of items, drafted in a spreadsheet, into an instrument's YAML file."""
+    db = get_db()
+    perm.require(perm.can_upload_instruments(current_user))
+    admin = perm.is_admin(current_user)
+    entries = {
+        e.id: e for e in catalogue.entries(db, _member_ids(db), everything=admin)
+    }
+    form = ItemsCsvForm([(e.id, e.instrument.title) for e in entries.values()])
+    if request.method == "GET":
+        form.instrument.data = request.args.get("instrument")
+    if form.validate_on_submit():
+        made = _yaml_from_form(db, form, entries[form.instrument.data])
+        if made is not None:
+            return _attachment(made[0], f"{made[1].id}-{made[1].version}.yaml")
+    return render_template("instruments/from_csv.html", form=form)
+
+
+def _yaml_from_form(db, form: ItemsCsvForm, found: catalogue.Entry):
+    """Return (YAML, instrument) made from the form's CSV, or None with its errors set."""
+    try:
+        return spreadsheet.yaml_from_csv(
+            form.text,
+            form.filename,
+            catalogue.yaml_text(db, found),
+            found.instrument,
+            form.version.data,
+        )
+    except (spreadsheet.CsvInvalid, InstrumentInvalid) as invalid:
+        form.file.errors = [str(problem) for problem in invalid.problems]
+        return None
 
 
 def _owners(db) -> list[tuple[str, str]]:

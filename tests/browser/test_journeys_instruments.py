@@ -156,3 +156,58 @@ def test_partnership_lead_uploads_for_their_partnership(live_server, page: Page)
     expect(page.locator("#instrument-welcome-check")).to_have_count(0)
     response = page.goto(base + "/instruments/welcome-check")
     assert response.status == 404
+
+
+def test_admin_turns_an_edited_csv_of_items_into_yaml(
+    live_server, page: Page, tmp_path
+):
+    base = live_server.url
+    sign_in(page, base, ADMIN)
+    page.goto(base + "/instruments/partnership-health-check")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="its items as CSV").click()
+    exported = tmp_path / "items.csv"
+    download.value.save_as(exported)
+    page.get_by_role("link", name="turn the CSV back into YAML").click()
+    expect(heading(page)).to_have_text("Turn a CSV of items into an instrument file")
+    expect(page.get_by_label("Instrument the items are for")).to_have_value(
+        "partnership-health-check"
+    )
+    text = exported.read_text(encoding="utf-8-sig")
+
+    def choose_csv(body: str) -> None:
+        page.get_by_label("CSV of items").set_input_files(
+            {"name": "items.csv", "mimeType": "text/csv", "buffer": body.encode()}
+        )
+
+    # A row with no id, and a version in words: every problem, in words.
+    choose_csv(text + "foundations,,,,A statement with no id.\r\n")
+    page.get_by_label("Version of the new file (optional)").fill("next")
+    page.get_by_role("button", name="Make the YAML file").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text(
+        "Give the version as MAJOR.MINOR.PATCH, such as 1.1.0"
+    )
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        check_page(page, f"instruments-csv-version-error-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    choose_csv(text + "foundations,,,,A statement with no id.\r\n")
+    page.get_by_label("Version of the new file (optional)").fill("1.1.0")
+    page.get_by_role("button", name="Make the YAML file").click()
+    expect(summary).to_contain_text(
+        f"items.csv:{len(text.splitlines()) + 1}: -: item_id is empty"
+    )
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        check_page(page, f"instruments-csv-errors-{width}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    # A new item (a MINOR change) in version 1.1.0: the YAML file downloads.
+    choose_csv(text + "foundations,,,new-item,A new statement.\r\n")
+    page.get_by_label("Version of the new file (optional)").fill("1.1.0")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Make the YAML file").click()
+    assert download.value.suggested_filename == "partnership-health-check-1.1.0.yaml"
+    saved = tmp_path / "new.yaml"
+    download.value.save_as(saved)
+    assert "id: new-item" in saved.read_text(encoding="utf-8")

@@ -48,10 +48,11 @@ PAGES = {
         "/instruments",
         "/instruments/ascl-closing-gaps",
         "/instruments/upload",
+        "/instruments/from-csv",
     ],
 }
 # Saved at 375 and 1280 pixels too, to be looked at (top of the page).
-LOOKED_AT = ("/results", "/moderate", "/comparison", "/plan")
+LOOKED_AT = ("/results", "/moderate", "/comparison", "/plan", "/from-csv")
 
 
 def overflow(page) -> int:
