@@ -1,5 +1,7 @@
 """The one place that opens SQLite connections, and the database CLI."""
 
+from __future__ import annotations
+
 import contextlib
 import datetime
 import fcntl
@@ -11,11 +13,14 @@ import sqlite3
 import sys
 import threading
 import weakref
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app, g
 from flask.cli import AppGroup
-from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,10 @@ def connect(path) -> Database:
     # own checkpoint, run inside the COMMIT that crosses this many pages,
     # is only the safety net for writes that do not go through it.
     conn.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_CHECKPOINT_PAGES}")
+    # Imported on first use: sqlite-utils brings numpy, which a command such
+    # as `flask instruments check` never needs.
+    from sqlite_utils import Database
+
     db = Database(conn)
     db.write_lock = _WriteLock(path)
     # Taken for a whole run of large writes (an evidence file's chunks, or
@@ -214,6 +223,8 @@ def missing_migrations(path) -> list[str]:
     names = [m.name for m in _migrations()._migrations]
     if str(path) == ":memory:" or not os.path.exists(path):
         return names
+    from sqlite_utils import Database
+
     conn = sqlite3.connect(f"file:{os.path.abspath(path)}?mode=ro", uri=True)
     try:
         return [m.name for m in _migrations().pending(Database(conn))]

@@ -8,11 +8,8 @@ issuer, audience, expiry and nonce. oidc.py then decides who it is.
 """
 
 import logging
+import threading
 
-import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.flask_client import OAuth
 from flask import (
     abort,
     current_app,
@@ -23,7 +20,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user
-from joserfc.errors import JoseError
 
 from ..db import get_db
 from . import oidc, second_factor, service
@@ -33,15 +29,35 @@ from .views import bp, safe_next
 
 log = logging.getLogger(__name__)
 _EXTENSION = "peerreview_oidc"
+_REGISTRY_LOCK = threading.Lock()
 
 
 def init_app(app) -> None:
-    """Register the configured providers with an Authlib client of this app's own."""
-    oauth = OAuth(app)
-    providers = app.config.get("OIDC_PROVIDERS") or {}
-    for name, conf in providers.items():
+    """Check the configured providers and offer their buttons.
+
+    Authlib (with requests and joserfc) is imported only when someone signs
+    in with a provider: it is slow to import, and no command needs it.
+    """
+    for name in app.config.get("OIDC_PROVIDERS") or {}:
         if name not in oidc.PROVIDERS:
             raise ValueError(f"Unknown sign-in provider {name!r}")
+    app.add_template_global(shown_providers, "sign_in_providers")
+
+
+def registry(app):
+    """Return the app's Authlib client registry, made on first use."""
+    with _REGISTRY_LOCK:
+        if _EXTENSION not in app.extensions:
+            app.extensions[_EXTENSION] = _register(app)
+    return app.extensions[_EXTENSION]
+
+
+def _register(app):
+    """Register the configured providers with an Authlib client of this app's own."""
+    from authlib.integrations.flask_client import OAuth
+
+    oauth = OAuth(app)
+    for name, conf in (app.config.get("OIDC_PROVIDERS") or {}).items():
         oauth.register(
             name,
             client_id=conf["client_id"],
@@ -56,8 +72,7 @@ def init_app(app) -> None:
                 "default_timeout": 10,
             },
         )
-    app.extensions[_EXTENSION] = oauth
-    app.add_template_global(shown_providers, "sign_in_providers")
+    return oauth
 
 
 def shown_providers() -> list[tuple[str, str]]:
@@ -72,7 +87,8 @@ def _client(provider: str):
     conf = (current_app.config.get("OIDC_PROVIDERS") or {}).get(provider)
     if conf is None:
         abort(404)
-    return current_app.extensions[_EXTENSION].create_client(provider), conf
+    app = current_app._get_current_object()
+    return registry(app).create_client(provider), conf
 
 
 def _issuer(client, conf) -> str:
@@ -100,6 +116,8 @@ def _failed(provider, why: str, status=400):
 @bp.route("/sign-in/with/<provider>", methods=["POST"])
 def oidc_start(provider):
     """Send the person to their provider to sign in."""
+    import requests
+
     client, conf = _client(provider)
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -143,6 +161,11 @@ class _NoToken(Exception):
 
 def _id_token(client, conf) -> tuple[str, dict]:
     """The issuer and the checked claims of the ID token the provider sent back."""
+    import requests
+    from authlib.common.errors import AuthlibBaseError
+    from authlib.integrations.base_client import MismatchingStateError, OAuthError
+    from joserfc.errors import JoseError
+
     try:
         issuer = _issuer(client, conf)
         # Authlib checks `aud` only through `azp` unless told: a token made

@@ -13,8 +13,6 @@ holds the role, or has an invitation to it still waiting, is skipped.
 import csv
 import io
 
-from email_validator import EmailNotValidError, validate_email
-
 from .. import batches
 from ..db import immediate, now
 from ..organisations import service as orgs
@@ -93,6 +91,9 @@ def read(text: str) -> dict:
 
 
 def _row(values: dict) -> tuple[dict | None, str | None]:
+    # Imported here: slow to import, and needed only to read a list of people.
+    from email_validator import EmailNotValidError, validate_email
+
     if not values["email"]:
         return None, "It has no email address"
     try:

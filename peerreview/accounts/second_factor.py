@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 
 import pyotp
-import segno
 
 from .. import audit
 from ..db import immediate, now
@@ -100,6 +99,8 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """Return the QR code of an address as inline SVG markup (nothing fetched)."""
+    import segno  # only the set-up page draws a code: kept out of start-up
+
     svg = segno.make(uri, error="m").svg_inline(
         scale=5, dark="#0b0c0c", light="#ffffff", omitsize=False, svgclass="app-qr"
     )

@@ -19,11 +19,17 @@ people tells each something of the other's ratings. Below
 handful of raters moves a lot with one person's ratings.
 """
 
-import krippendorff
-import numpy as np
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .. import anonymity
 from .scale import reverse
+
+# numpy is imported where it is used: it is slow to import, and the app's
+# start-up (every `flask` command) does not need it.
+if TYPE_CHECKING:
+    import numpy as np
 
 CAUTION_BELOW = 5
 
@@ -35,6 +41,8 @@ def position_matrix(snapshot: dict, answers, item_ids) -> np.ndarray:
     turned round. A person with no position on any of ``item_ids`` is left
     out.
     """
+    import numpy as np
+
     points = snapshot["scale"]["points"]
     position = {str(p["code"]): float(i) for i, p in enumerate(points, start=1)}
     reversed_ids = {
@@ -65,6 +73,9 @@ def ordinal_alpha(positions: np.ndarray, points: int) -> float | None:
     same point (alpha is then not defined: there is no disagreement to
     expect).
     """
+    import krippendorff
+    import numpy as np
+
     pairable = (~np.isnan(positions)).sum(axis=0) >= 2
     if positions.shape[0] < 2 or not pairable.any():
         return None
@@ -87,6 +98,8 @@ def alpha_figure(positions: np.ndarray, points: int) -> dict:
     ``raters`` is the number of people with at least one rating in the set,
     ``items_compared`` the number of items rated by at least two of them.
     """
+    import numpy as np
+
     raters = int(positions.shape[0])
     items = int(((~np.isnan(positions)).sum(axis=0) >= 2).sum()) if raters else 0
     out = {

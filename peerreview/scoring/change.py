@@ -22,10 +22,17 @@ would show each person's own average.
 Plain functions over plain data; numpy does the sums.
 """
 
-import numpy as np
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .. import anonymity
 from .scale import reverse
+
+# numpy is imported where it is used: it is slow to import, and the app's
+# start-up (every `flask` command) does not need it.
+if TYPE_CHECKING:
+    import numpy as np
 
 RESAMPLES = 2000
 SEED = 20261203
@@ -44,6 +51,8 @@ def rating_matrix(snapshot: dict, answers, item_ids) -> np.ndarray:
     "No evidence yet" and no answer are NaN. A person with no number on any
     of ``item_ids`` is left out.
     """
+    import numpy as np
+
     points = snapshot["scale"]["points"]
     value_of = {str(p["code"]): float(p["value"]) for p in points}
     lo, hi = float(points[0]["value"]), float(points[-1]["value"])
@@ -73,6 +82,8 @@ def _weighted_average(ratings: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
     ``ratings`` is (..., raters, items); items nobody rated are left out.
     """
+    import numpy as np
+
     rated = ~np.isnan(ratings)
     counts = rated.sum(axis=-2)
     sums = np.where(rated, ratings, 0.0).sum(axis=-2)
@@ -104,6 +115,8 @@ def change_interval(
     "raters_now", "raters_then", "resamples"}; "low" and "high" bound the
     95% interval (None when there is nothing to tell).
     """
+    import numpy as np
+
     out = {
         "verdict": None,
         "low": None,
