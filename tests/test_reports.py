@@ -321,3 +321,22 @@ def test_governors_summary_explains_its_words(demo_full, app):
     glossary = html.split("Words used in this summary", 1)[1]
     for word in ("Split", "Steps apart", "Agreement index", "FSM"):
         assert f"<dt>{word}</dt>" in glossary
+
+
+def test_item_table_shows_change_only_against_an_earlier_cycle(demo_full, app):
+    """A first cycle's item table has no Change column (it would be all dashes)."""
+    instrument = Library(ROOT / "instruments").get("mat-governance")
+    first = _agreed_cycle_with_full_plan(demo_full, instrument, 1, seed=5)
+    later = cycles.get_cycle(demo_full, 2)
+    assert plans.results_of(demo_full, later)["previous_cycle"]
+    with app.test_request_context():
+        items = {
+            name: build_html(demo_full, cycle, "team")
+            .split("<h2>Item by item</h2>", 1)[1]
+            .split("</table>", 1)[0]
+            for name, cycle in (("first", first), ("later", later))
+        }
+    assert "Change</th>" not in items["first"]
+    assert "spread of the team's ratings for every item" in items["first"]
+    assert "Change</th>" in items["later"]
+    assert "and change for every item" in items["later"]
