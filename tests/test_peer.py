@@ -1,6 +1,8 @@
 """Peer review: assignment rules, the peer cycle flow, visibility order, gaps."""
 
 import logging
+import re
+from html import unescape
 
 import pytest
 from cycle_support import ASCL
@@ -235,6 +237,41 @@ def test_plan_page_creates_the_round(demo_full, auth, client):
     round_page = client.get(f"/peer-rounds/{rid}").get_data(as_text=True)
     assert "Northfield Primary School" in round_page
     assert "Open for ratings" in round_page
+
+
+def test_plan_page_offers_only_instruments_for_a_school_and_refuses_others(
+    demo_full, auth, client, caplog
+):
+    db = demo_full
+    auth.login(TRUST_LEAD)
+    page = unescape(client.get("/partnerships/1/peer-rounds/new").get_data(True))
+    listed = set(re.findall(r'<option value="([a-z0-9-]+)"', page))
+    assert "ascl-closing-gaps" in listed and "partnership-maturity" in listed
+    assert "mat-governance" not in listed  # for a trust board
+    assert "Instruments for a trust board are not." in page
+    # A trust board's instrument posted by hand is refused, said and logged.
+    riverside = user_id(db, RIVERSIDE_HEAD)
+    before = db.execute("SELECT count(*) FROM peer_rounds").fetchone()[0]
+    with caplog.at_level(logging.WARNING):
+        response = auth.post(
+            "/partnerships/1/peer-rounds/new",
+            {
+                "title": "Spring visits",
+                "instrument": "mat-governance",
+                "host_1": "y",
+                "reviewers_1": [str(riverside)],
+                "lead_1": str(riverside),
+            },
+        )
+    text = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "There is a problem" in text
+    assert (
+        "“MAT governance self-assessment” is for a trust board, not for a peer "
+        "review of a school" in text
+    )
+    assert db.execute("SELECT count(*) FROM peer_rounds").fetchone()[0] == before
+    assert "refused peer round" in caplog.text and "mat-governance" in caplog.text
 
 
 # The peer cycle runs on the cycles code, and the visibility order --------------------

@@ -16,6 +16,25 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..formtools import options
 
+# What the planning page's instrument list holds, and why.
+INSTRUMENTS_LISTED = (
+    "Listed: instruments for a school's senior leadership team, and for the "
+    "partnership the school works in, the ones a host school rates itself on: "
+    "peer scores are compared with the host's own agreed self-evaluation. "
+    "Instruments for a trust board are not."
+)
+
+
+def not_for_peer_review(instrument) -> str:
+    """Why an instrument that exists is not one a round may use."""
+    meant = {"trust_board": "a trust board"}.get(
+        instrument.audience, "another kind of team"
+    )
+    return (
+        f"“{instrument.title}” is for {meant}, not for a peer review of a "
+        "school: choose one of the instruments listed."
+    )
+
 
 class _RoundForm(FlaskForm):
     title = StringField(
@@ -139,6 +158,9 @@ def plan_form(instruments, hosts, formdata=None, suggested=None):
     form.instrument.choices = options(
         [("", "Choose an instrument")] + [(i.id, i.title) for i in instruments]
     )
+    # An instrument not listed is refused by the view, with the reason.
+    form.instrument.validate_choice = False
+    form.instrument.description = INSTRUMENTS_LISTED
     return form
 
 

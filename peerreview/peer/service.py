@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 VISIBLE_STATES = ("agreed", "closed")
 BIG_GAP = 2  # gaps of two points or more are listed first
 MAX_TITLE = 200
+# A peer review is of a school's senior leadership team: it uses the
+# instruments such a team may rate itself on (catalogue.TEAM_AUDIENCES).
+HOST_TEAM_KIND = "slt"
 
 
 class PeerError(ValueError):

@@ -22,6 +22,7 @@ from .forms import (
     chosen_lead,
     findings_answers,
     findings_form,
+    not_for_peer_review,
     plan_form,
     reviewers_form,
     round_fields,
@@ -76,10 +77,8 @@ def plan(pid):
     hosts = _hosts(db, pid)
     form = _plan_form(db, pid, hosts)
     if form.validate_on_submit():
-        instrument = catalogue.find(db, form.instrument.data, {pid})
-        if instrument is None:
-            form.instrument.errors = ["Choose an instrument"]
-        else:
+        instrument = _chosen_instrument(db, pid, form)
+        if instrument is not None:
             with refusal_shown(form, service.PeerError, what="peer round"):
                 rid = service.plan_round(
                     db,
@@ -94,11 +93,30 @@ def plan(pid):
     return form_page("peer/plan.html", form=form, partnership=partnership, hosts=hosts)
 
 
+def _chosen_instrument(db, pid, form):
+    """The instrument chosen, when a peer review of a school may use it; else
+    None, with the reason under the field (logged: the page never offers one)."""
+    chosen = form.instrument.data
+    instrument = catalogue.find(db, chosen, {pid}, team_kind=service.HOST_TEAM_KIND)
+    if instrument is None:
+        other = catalogue.find(db, chosen, {pid})
+        form.instrument.errors = [
+            not_for_peer_review(other) if other else "Choose an instrument"
+        ]
+        log.warning(
+            "refused peer round at %s by user %s: instrument %r is not offered",
+            request.path,
+            current_user.id,
+            chosen,
+        )
+    return instrument
+
+
 def _plan_form(db, pid, hosts):
     """The form to plan a round; a fresh one has the suggested reviewers ticked."""
     fresh = request.method == "GET"
     return plan_form(
-        catalogue.available(db, {pid}),
+        catalogue.available(db, {pid}, team_kind=service.HOST_TEAM_KIND),
         hosts,
         formdata=None if fresh else request.form,
         suggested=service.suggest_assignments(db, pid) if fresh else None,
