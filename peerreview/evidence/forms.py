@@ -90,21 +90,28 @@ def edit_form(piece: dict, snapshot):
     return form
 
 
-def edit_fields(form, kind: str) -> dict:
-    """What an edit form asks to change, as the service takes it."""
-    fields = {
-        "title": form.title.data,
-        "item_ids": form.items.data,
-        # No revision (an old page) is older than any saved one.
-        "base_revision": whole_number(form.revision.data, default=0) or 0,
-    }
+def add_fields(form, kind: str) -> dict:
+    """What a form for a piece gives, as the service's add takes it: no file
+    chosen is no stream and no name."""
+    fields = {"title": form.title.data, "item_ids": form.items.data}
     if kind == "note":
         fields["note"] = form.note.data
     elif kind == "link":
         fields["url"] = form.url.data
-    elif form.file.data:
-        fields.update(stream=form.file.data.stream, filename=form.file.data.filename)
+    else:
+        upload = form.file.data
+        fields["stream"] = upload.stream if upload else None
+        fields["filename"] = upload.filename if upload else ""
     return fields
+
+
+def edit_fields(form, kind: str) -> dict:
+    """What an edit form asks to change, as the service takes it."""
+    return {
+        **add_fields(form, kind),
+        # No revision (an old page) is older than any saved one.
+        "base_revision": whole_number(form.revision.data, default=0) or 0,
+    }
 
 
 class ShareForm(FlaskForm):
@@ -115,11 +122,24 @@ class ShareForm(FlaskForm):
     )
 
 
+def share_form(pieces, shown_ids):
+    """Build the form: one box per piece of the school's, those shown ticked."""
+    form = ShareForm()
+    form.shown.choices = options(
+        (p["id"], f"{p['title']} ({p['kind_label']})") for p in pieces
+    )
+    if not form.is_submitted():
+        form.shown.data = shown_ids
+    return form
+
+
 def checks_form(pieces, current: dict):
     """One reviewer's marks: a choice per shown piece, named e<id>."""
 
     class ChecksForm(FlaskForm):
-        pass
+        def verdicts(self) -> dict[int, str]:
+            """Each shown piece's id -> the verdict chosen for it."""
+            return {piece["id"]: self[f"e{piece['id']}"].data for piece in pieces}
 
     for piece in pieces:
         setattr(

@@ -347,6 +347,19 @@ def add_file(
     return eid
 
 
+def add(db, cycle: dict, kind: str, fields: dict, *, actor_id: int, **limits) -> int:
+    """Keep a note, a link or a file as evidence; return its id.
+
+    fields: as add_note, add_link or add_file take them; limits: how a file
+    is checked and written (add_file's max_bytes, quota and writing).
+    """
+    if kind == "note":
+        return add_note(db, cycle, actor_id=actor_id, **fields)
+    if kind == "link":
+        return add_link(db, cycle, actor_id=actor_id, **fields)
+    return add_file(db, cycle, actor_id=actor_id, **limits, **fields)
+
+
 def _check_file(stream, size: int, max_bytes: int) -> tuple[str, str, str]:
     """Refuse an empty or oversize file; return what it is, from its bytes."""
     if size == 0:

@@ -1,6 +1,7 @@
 """Pages for evidence: a cycle's list, adding a note, link or file, downloads."""
 
 import logging
+from contextlib import contextmanager
 from functools import partial
 from urllib.parse import quote
 
@@ -21,19 +22,19 @@ from werkzeug.utils import secure_filename
 from .. import permissions as perm
 from ..cycles import service as cycles
 from ..db import get_db
-from ..formtools import options
+from ..formtools import form_page
 from ..inputs import upload_limit
-from ..loaders import load_cycle
-from ..peer import service as peer
-from ..peer.views import back_to_review
+from ..loaders import load_cycle, load_review
+from ..peer.links import back_to_review
 from . import service
 from .forms import (
-    ShareForm,
+    add_fields,
     checks_form,
     edit_fields,
     edit_form,
     evidence_form,
     reuse_form,
+    share_form,
 )
 
 bp = Blueprint("evidence", __name__)
@@ -76,48 +77,36 @@ def add(cid, kind):
     back = request.args.get("back") if request.args.get("back") in BACK else "list"
     form = evidence_form(kind, cycle["snapshot"], request.args.getlist("item"))
     if form.validate_on_submit():
-        fields = dict(title=form.title.data, item_ids=form.items.data)
-        try:
-            if kind == "note":
-                service.add_note(
-                    db, cycle, note=form.note.data, actor_id=current_user.id, **fields
-                )
-            elif kind == "link":
-                service.add_link(
-                    db, cycle, url=form.url.data, actor_id=current_user.id, **fields
-                )
-            else:
-                upload = form.file.data
-                service.add_file(
-                    db,
-                    cycle,
-                    stream=upload.stream if upload else None,
-                    filename=upload.filename if upload else "",
-                    actor_id=current_user.id,
-                    **_limits(),
-                    **fields,
-                )
-        except service.EvidenceError as e:
-            _refuse(form, e)
-        else:
+        with _refusal_shown(form):
+            fields = add_fields(form, kind)
+            service.add(db, cycle, kind, fields, actor_id=current_user.id, **_limits())
             flash(f"Evidence added: “{form.title.data or 'the file'}”.", "success")
-            target = url_for(BACK[back], cid=cid)
-            items = form.items.data or []
-            return redirect(
-                target + (f"#item-{items[0]}" if items and back != "list" else "")
-            )
-    status = 400 if form.is_submitted() else 200
-    return render_template(
+            return redirect(_back_url(back, cid, form.items.data))
+    return _add_page(cycle, form, kind, back)
+
+
+def _add_page(cycle, form, kind: str, back: str):
+    """The form for adding a piece of one kind, with the rules for files."""
+    return form_page(
         "evidence/add.html",
         cycle=cycle,
         form=form,
         kind=kind,
         kinds=service.KINDS,
         back=back,
-        back_url=url_for(BACK[back], cid=cid),
+        back_url=url_for(BACK[back], cid=cycle["id"]),
         max_mb=current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024),
         accepted=service.ACCEPTED,
-    ), status
+    )
+
+
+def _back_url(back: str, cid: int, item_ids) -> str:
+    """Where an added piece leads: the page it was added from, at its first
+    item (the list of evidence stays at its top)."""
+    target = url_for(BACK[back], cid=cid)
+    if item_ids and back != "list":
+        target += f"#item-{item_ids[0]}"
+    return target
 
 
 @bp.route("/cycles/<int:cid>/evidence/reuse", methods=["GET", "POST"])
@@ -137,9 +126,7 @@ def reuse(cid):
         except service.EvidenceError as e:
             form.pieces.errors = [*form.pieces.errors, str(e)]
         else:
-            flash(
-                f"{n} piece{'s' if n != 1 else ''} of evidence brought in.", "success"
-            )
+            flash(f"{_pieces(n)} brought in.", "success")
             return redirect(url_for("evidence.index", cid=cid))
     status = 400 if form.is_submitted() else 200
     return render_template(
@@ -210,6 +197,30 @@ def _refuse(form, e) -> None:
     log.info("evidence refused: %s", e)
 
 
+@contextmanager
+def _refusal_shown(form):
+    """Run a service call; should it refuse, show why on the form (_refuse)
+    and carry on past the block to show the form again."""
+    try:
+        yield
+    except service.EvidenceError as e:
+        _refuse(form, e)
+
+
+@contextmanager
+def _refusal_flashed():
+    """Run a service call; should it refuse, flash why and carry on past the block."""
+    try:
+        yield
+    except service.EvidenceError as e:
+        flash(str(e))
+
+
+def _pieces(n: int) -> str:
+    """Return "1 piece of evidence", "2 pieces of evidence"."""
+    return f"{n} piece{'s' if n != 1 else ''} of evidence"
+
+
 def _limits() -> dict:
     """How files are checked and written, from the app's settings."""
     config = current_app.config
@@ -252,55 +263,44 @@ def remove(cid, eid):
     return redirect(url_for("evidence.index", cid=cid))
 
 
-def _review(db, cycle):
-    review = peer.review_of_cycle(db, cycle["id"]) if cycle["kind"] == "peer" else None
-    if review is None:
-        abort(404)
-    return review
-
-
 @bp.route("/cycles/<int:cid>/evidence/peer", methods=["GET", "POST"])
 @login_required
 def peer_page(cid):
     """A peer review's evidence: what the host shows, and each reviewer's marks."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_view_evidence)
-    review = _review(db, cycle)
+    review = load_review(db, cid)
     pieces = service.shown_to_reviewers(db, cycle, review["self_cycle_id"])
     checking = perm.can_check_evidence(current_user, cycle)
-    form = (
-        checks_form(pieces, service.my_checks(db, cycle, current_user.id))
-        if checking
-        else None
-    )
     if request.method == "POST":
         perm.require(checking, hide=True)
-        if form.validate_on_submit():
-            verdicts = {p["id"]: form[f"e{p['id']}"].data for p in pieces}
-            try:
-                n = service.record_checks(db, cycle, current_user.id, verdicts)
-            except service.EvidenceError as e:
-                flash(str(e))
-            else:
-                flash(
-                    f"Your marks on {n} piece{'s' if n != 1 else ''} of evidence are saved.",
-                    "success",
-                )
-            return redirect(url_for("evidence.peer_page", cid=cid))
+    mine = service.my_checks(db, cycle, current_user.id) if checking else None
+    form = checks_form(pieces, mine) if checking else None
+    if form is not None and form.validate_on_submit():
+        with _refusal_flashed():
+            n = service.record_checks(db, cycle, current_user.id, form.verdicts())
+            flash(f"Your marks on {_pieces(n)} are saved.", "success")
+        return redirect(url_for("evidence.peer_page", cid=cid))
     return render_template(
         "evidence/peer.html",
         cycle=cycle,
-        back_url=back_to_review(current_user, cycle),
         review=review,
         pieces=pieces,
         form=form,
-        verdicts=service.VERDICTS,
-        counts=service.check_counts(db, cycle)
-        if perm.can_see_evidence_checks(current_user, cycle)
-        else None,
-        can_share=perm.can_show_evidence(current_user, cycle)
-        and cycle["state"] != "closed",
+        **_peer_page_shows(db, cycle),
     )
+
+
+def _peer_page_shows(db, cycle) -> dict:
+    """What the peer evidence page shows besides the pieces, by who is looking."""
+    sees_counts = perm.can_see_evidence_checks(current_user, cycle)
+    return {
+        "back_url": back_to_review(current_user, cycle),
+        "verdicts": service.VERDICTS,
+        "counts": service.check_counts(db, cycle) if sees_counts else None,
+        "can_share": perm.can_show_evidence(current_user, cycle)
+        and cycle["state"] != "closed",
+    }
 
 
 @bp.route("/cycles/<int:cid>/evidence/share", methods=["GET", "POST"])
@@ -309,28 +309,17 @@ def share(cid):
     """The host chooses which of its evidence the reviewers see."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_show_evidence)
-    review = _review(db, cycle)
+    review = load_review(db, cid)
     self_cycle = cycles.get_cycle(db, review["self_cycle_id"])
     pieces = service.for_cycle(db, self_cycle)
-    current = [p["id"] for p in service.shown_to_reviewers(db, cycle, self_cycle["id"])]
-    form = ShareForm()
-    form.shown.choices = options(
-        (p["id"], f"{p['title']} ({p['kind_label']})") for p in pieces
-    )
-    if request.method == "GET":
-        form.shown.data = current
+    shown = service.shown_to_reviewers(db, cycle, self_cycle["id"])
+    form = share_form(pieces, [p["id"] for p in shown])
     if form.validate_on_submit():
-        try:
+        with _refusal_flashed():
             n = service.share(
                 db, cycle, self_cycle, form.shown.data, actor_id=current_user.id
             )
-        except service.EvidenceError as e:
-            flash(str(e))
-        else:
-            flash(
-                f"The reviewers see {n} piece{'s' if n != 1 else ''} of evidence.",
-                "success",
-            )
+            flash(f"The reviewers see {_pieces(n)}.", "success")
             return redirect(url_for("evidence.peer_page", cid=cid))
     return render_template(
         "evidence/share.html",

@@ -27,6 +27,7 @@ from .forms import (
     reviewers_form,
     round_fields,
 )
+from .links import back_to_review
 
 bp = Blueprint("peer", __name__)
 log = logging.getLogger(__name__)
@@ -246,14 +247,6 @@ def _comparison(db, cycle, review) -> dict:
             db, review["school_id"], review["instrument_id"], review["partnership_id"]
         ),
     }
-
-
-def back_to_review(user, cycle: dict) -> str:
-    """Where a page of a peer review leads back to: the cycle for its own
-    people, the self vs peer page for the host and partnership leads."""
-    if perm.can_view_cycle(user, cycle):
-        return url_for("cycles.show", cid=cycle["id"])
-    return url_for("peer.self_vs_peer", cid=cycle["id"])
 
 
 def _findings_page(db, cycle, review, form=None, nominate_form=None, status=200):
