@@ -84,6 +84,14 @@ class Stored:
     instrument: Instrument
     replaces: str | None  # the version it follows, if any
 
+    def summary(self) -> str:
+        """Say what was added, and which version it follows."""
+        follows = f" (it follows version {self.replaces})." if self.replaces else "."
+        return (
+            f"{self.instrument.title} version {self.instrument.version} "
+            f"has been added{follows}"
+        )
+
 
 def clean_filename(name: str | None) -> str:
     """Return the base name of an uploaded file, safe to quote in messages."""

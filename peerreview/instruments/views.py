@@ -19,7 +19,7 @@ from ..db import get_db
 from ..organisations import service as orgs
 from ..plans.forms import EmptyForm
 from ..reports.cache import report_key
-from ..reports.views import (
+from ..reports.responses import (
     PDF_STYLESHEET,
     pdf_response,
     preview_response,
@@ -296,15 +296,7 @@ def upload():
             form.file.errors = list(refused.messages)
         else:
             instrument = stored.instrument
-            flash(
-                f"{instrument.title} version {instrument.version} has been added"
-                + (
-                    f" (it follows version {stored.replaces})."
-                    if stored.replaces
-                    else "."
-                ),
-                "success",
-            )
+            flash(stored.summary(), "success")
             return redirect(url_for("instruments.preview", instrument_id=instrument.id))
     return render_template(
         "instruments/upload.html", form=form, limit_kb=MAX_UPLOAD_BYTES // 1024

@@ -21,7 +21,7 @@ from ..partnership.views import heatmap_svg, load_comparison
 from ..plans.forms import EmptyForm
 from .cache import report_key
 from .content import PARTNERSHIP_TITLE, partnership_report_data
-from .views import (
+from .responses import (
     PDF_STYLESHEET,
     pdf_response,
     preview_response,

@@ -1,16 +1,9 @@
 """Report pages: HTML previews, queueing a PDF, its progress, the download."""
 
-import base64
-import hashlib
-import logging
 import re
 
 from flask import (
     Blueprint,
-    Response,
-    current_app,
-    jsonify,
-    make_response,
     redirect,
     render_template,
     request,
@@ -24,16 +17,19 @@ from .. import permissions as perm
 from ..db import get_db
 from ..loaders import load_cycle
 from ..plans.forms import EmptyForm
-from ..security import set_security_headers
-from . import jobs
-from .cache import ReportCache, report_key
+from .cache import report_key
 from .content import KINDS, report_data
-from .render import STATIC
+from .responses import (
+    CHART_CSS,
+    PDF_STYLESHEET,
+    pdf_response,
+    preview_response,
+    queue_render,
+    report_cache,
+    state_json,
+)
 
 bp = Blueprint("reports", __name__)
-log = logging.getLogger(__name__)
-PDF_STYLESHEET = "print/report.css"
-CHART_CSS = (STATIC / "print" / "chart.css").read_text()
 SVG_OPEN = re.compile(r"<svg\b[^>]*>")
 
 
@@ -100,66 +96,6 @@ def preview(cid, kind):
             stylesheet=stylesheet,
             viewer=anonymity.viewer_of(current_user, cycle),
         )
-    )
-
-
-# The charts carry their print rules in a <style> (WeasyPrint styles SVG from
-# within only); a preview allows exactly that style block by its hash, so the
-# page stays under the site's policy without 'unsafe-inline'.
-CHART_STYLE_HASH = (
-    "'sha256-"
-    + base64.b64encode(hashlib.sha256(CHART_CSS.encode()).digest()).decode()
-    + "'"
-)
-
-
-def preview_response(html: str):
-    """A report preview under the site's headers, its chart styles allowed."""
-    response = set_security_headers(make_response(html))
-    policy = response.headers["Content-Security-Policy"]
-    response.headers["Content-Security-Policy"] = policy.replace(
-        "style-src 'self'", f"style-src 'self' {CHART_STYLE_HASH}"
-    )
-    return response
-
-
-# What the cycle reports and the partnership report share: queueing a
-# render, reading its state, and handing out the PDF.
-
-
-def queue_render(job, what: str) -> None:
-    """Queue a job of _job()'s shape, (key, html, title, author), for the worker."""
-    key, html, title, author = job
-    state = jobs.request_render(
-        jobs.cache_folder(current_app), key, html, title, author
-    )
-    log.info("%s: %s", what, state["state"])
-
-
-def report_cache() -> ReportCache:
-    """The app's cache of rendered reports and their render states."""
-    return jobs.report_cache(jobs.cache_folder(current_app))
-
-
-def state_json(state: dict, download: str):
-    """A render's state for the status page's script."""
-    return jsonify(
-        state=state["state"],
-        message=state["message"],
-        size=state["size"],
-        download=download if state["state"] == "ready" else None,
-    )
-
-
-def pdf_response(pdf: bytes, filename: str) -> Response:
-    """A rendered PDF as a private download."""
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "private, no-store",
-        },
     )
 
 
