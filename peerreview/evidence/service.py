@@ -1033,6 +1033,21 @@ def coverage(snapshot, linked: dict, confirmed: set | None = None) -> list[dict]
     return out
 
 
+# The items of a self-evaluation (ei) resting on a piece that a peer review
+# of it (pr) confirmed; a query adds its SELECT in front and narrows the
+# reviews with "AND pr.<column> = ?" after. A constant: no input reaches it.
+_CONFIRMED = """
+    FROM peer_reviews pr
+    JOIN peer_evidence p ON p.cycle_id = pr.cycle_id
+    JOIN evidence_items ei ON ei.evidence_id = p.evidence_id
+      AND ei.cycle_id = pr.self_cycle_id
+    WHERE EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
+        AND k.evidence_id = p.evidence_id AND k.verdict = 'supports')
+      AND NOT EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
+        AND k.evidence_id = p.evidence_id AND k.verdict = 'not_supports')
+"""
+
+
 def confirmed_items(db, self_cycle_id: int) -> set[str]:
     """Items of a self-evaluation resting on evidence a peer confirmed.
 
@@ -1041,18 +1056,7 @@ def confirmed_items(db, self_cycle_id: int) -> set[str]:
     "does not support it".
     """
     rows = db.execute(
-        """
-        SELECT DISTINCT ei.item_id
-        FROM peer_reviews r
-        JOIN peer_evidence p ON p.cycle_id = r.cycle_id
-        JOIN evidence_items ei ON ei.evidence_id = p.evidence_id
-          AND ei.cycle_id = r.self_cycle_id
-        WHERE r.self_cycle_id = ?
-          AND EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
-            AND k.evidence_id = p.evidence_id AND k.verdict = 'supports')
-          AND NOT EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
-            AND k.evidence_id = p.evidence_id AND k.verdict = 'not_supports')
-        """,
+        f"SELECT DISTINCT ei.item_id {_CONFIRMED} AND pr.self_cycle_id = ?",
         [self_cycle_id],
     )
     return {r[0] for r in rows}
@@ -1244,17 +1248,7 @@ def round_coverage(db, round_id: int, snapshot) -> dict[int, list[dict]]:
         linked.setdefault(school_id, {})[item_id] = 1
     confirmed: dict[int, set] = {}
     for school_id, item_id in db.execute(
-        """
-        SELECT DISTINCT pr.school_id, ei.item_id FROM peer_reviews pr
-        JOIN peer_evidence p ON p.cycle_id = pr.cycle_id
-        JOIN evidence_items ei ON ei.evidence_id = p.evidence_id
-          AND ei.cycle_id = pr.self_cycle_id
-        WHERE pr.round_id = ?
-          AND EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
-            AND k.evidence_id = p.evidence_id AND k.verdict = 'supports')
-          AND NOT EXISTS (SELECT 1 FROM evidence_checks k WHERE k.cycle_id = p.cycle_id
-            AND k.evidence_id = p.evidence_id AND k.verdict = 'not_supports')
-        """,
+        f"SELECT DISTINCT pr.school_id, ei.item_id {_CONFIRMED} AND pr.round_id = ?",
         [round_id],
     ):
         confirmed.setdefault(school_id, set()).add(item_id)
