@@ -131,6 +131,13 @@ def test_comparison_page_shows_heat_map_table_and_help(demo_full, auth, client):
     assert "Northfield Primary School" in page
     # the lead sees agreed scores only: no individual reviewer's evidence note
     assert "Learning walk" not in page
+    # The screen-reader description says what the cells show, on a 1-5 scale.
+    assert "the gap, self minus peer, in points of the scale" in page
+    peer_view = client.get("/partnerships/1/comparison?view=peer&round=1")
+    assert (
+        "Each cell shows the mean agreed peer score to one decimal place, on the "
+        "scale from 1 to 5" in peer_view.get_data(as_text=True)
+    )
 
 
 def test_comparison_page_shows_statements_and_names_whole(demo_full, auth, client):

@@ -124,6 +124,27 @@ def _page(client, round_id, view):
     return response.get_data(as_text=True)
 
 
+def _heat_description(html: str) -> str:
+    return unescape(re.search(r'<desc id="heat-d">([^<]*)</desc>', html).group(1))
+
+
+def test_the_heat_maps_description_says_cells_show_grades(graded_round, auth, client):
+    grades = _grades()
+    auth.login(TRUST_LEAD)
+    peer_desc = _heat_description(_page(client, graded_round, "peer"))
+    assert "shows its number" not in peer_desc
+    assert "Each cell shows the mean agreed peer score as the nearest grade" in (
+        peer_desc
+    )
+    # From the lowest grade to the highest, whichever order the file lists them.
+    assert re.search(
+        rf"on the scale from ({re.escape(grades[0])}|{re.escape(grades[-1])}) to ",
+        peer_desc,
+    )
+    gap_desc = _heat_description(_page(client, graded_round, "gap"))
+    assert "the gap, self minus peer, in steps along the scale" in gap_desc
+
+
 def test_comparison_shows_grades_for_scores_and_numbers_for_gaps(
     graded_round, auth, client
 ):

@@ -104,8 +104,33 @@ def view_data(db, pid):
 _CELL, _ROW, _TOP, _CHAR = 80, 28, 34, 8.4
 
 
+def heat_cells_said(d: dict) -> str:
+    """Say what the heat map's cells show, for the chosen measure and scale."""
+    scale = d["scale"]
+    if d["mode"] == "gap":
+        unit = (
+            "in steps along the scale (from one grade to the next is one step)"
+            if scale.worded
+            else "in points of the scale"
+        )
+        return (
+            f"Each cell shows the gap, self minus peer, {unit}; darker cells "
+            "are further from zero, and a gap below zero has a dashed border."
+        )
+    measure = d["modes"][d["mode"]].lower()
+    shown = (
+        "as the nearest grade (a half rounded up)"
+        if scale.worded
+        else "to one decimal place"
+    )
+    return (
+        f"Each cell shows the mean {measure} {shown}, on the scale from "
+        f"{scale.point(d['lo'])} to {scale.point(d['hi'])}; darker cells are higher."
+    )
+
+
 def heatmap_svg(d: dict, chart_id: str = "heat") -> Markup:
-    """Draw the schools-by-sections heat map; every cell carries its number.
+    """Draw the schools-by-sections heat map; every cell carries its figure.
 
     Columns are headed S1, S2… (the key beside the map names each section in
     full: whole titles would overlap) and school names are never cut, so the
@@ -125,8 +150,9 @@ def heatmap_svg(d: dict, chart_id: str = "heat") -> Markup:
         f'width="{width}" height="{height}" aria-labelledby="{chart_id}-t {chart_id}-d">',
         f'<title id="{chart_id}-t">{title}</title>',
         f'<desc id="{chart_id}-d">{len(d["grid"])} schools by {len(d["sections"])} '
-        "sections and overall. Every cell shows its number; the same figures are "
-        "in the table that follows.</desc>",
+        f"sections and overall. {escape(heat_cells_said(d))} The last column, "
+        "boxed, is the school's overall figure; a dash means no comparable item. "
+        "The same figures are in the table that follows.</desc>",
     ]
     headings = [f"S{n + 1}" for n in range(cols - 1)] + ["Overall"]
     for n, heading in enumerate(headings):
