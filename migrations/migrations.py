@@ -814,3 +814,34 @@ def m020_evidence_reuse_and_edits(db):
     db["evidence"].add_column("edited_at", str)
     # Whether any piece still names a blob (removal, replacement, the sweep).
     db["evidence"].create_index(["blob"])
+
+
+@migrations()
+def m022_second_factor_secrets_sealed(db):
+    # TOTP secrets were stored readable: anyone with a copy of the database
+    # could make everyone's codes. They are sealed now (Fernet) with a key
+    # kept out of the database (peerreview/accounts/second_factor_key.py);
+    # this seals the ones already there, so nobody has to set theirs up
+    # again. Sealing needs the `cryptography` package and the key, so this
+    # one migration imports the project (with the key from
+    # PEERREVIEW_SECOND_FACTOR_KEY or instance/second_factor_key, made here
+    # if there is none yet); with no secret to seal it touches nothing.
+    if not db.execute(
+        "SELECT 1 FROM users WHERE totp_secret IS NOT NULL "
+        "OR totp_pending IS NOT NULL LIMIT 1"
+    ).fetchone():
+        return
+    import pathlib
+    import sys
+
+    root = str(pathlib.Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from peerreview.accounts import second_factor_key
+
+    if (
+        not second_factor_key.count_sealed(db)
+        and not second_factor_key.configured_keys()
+    ):
+        second_factor_key.create_file()
+    second_factor_key.seal_plain(db, second_factor_key.box())

@@ -104,6 +104,7 @@ def create_app(test_config=None):
 
     if app.config.get("CHECK_MIGRATIONS", True) and not _running_a_command():
         db.check_migrations(app.config["DATABASE"])
+    _second_factor_key(app)
     _trust_proxies(app)
     db.init_app(app)
     csrf.init_app(app)
@@ -154,6 +155,9 @@ def create_app(test_config=None):
     app.cli.add_command(instruments_cli)
     catalogue.init_app(app)
     app.cli.add_command(demo_cli)
+    from .accounts.second_factor_cli import second_factor_cli
+
+    app.cli.add_command(second_factor_cli)
     app.context_processor(main.navigation)
     app.add_template_global(audit.describe, "describe_event")
     del accounts, organisations
@@ -161,6 +165,20 @@ def create_app(test_config=None):
     for code in (400, 403, 404, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
     return app
+
+
+def _second_factor_key(app) -> None:
+    """Make the key sealing second-factor secrets on first run; refuse a lost one."""
+    from .accounts import second_factor_key
+
+    try:
+        second_factor_key.ensure(app.config["DATABASE"], app.instance_path)
+    except second_factor_key.KeyProblem as e:
+        logging.getLogger(__name__).error("%s", e)
+        if not _running_a_command():
+            raise
+        # A command says so itself when it needs the key (`flask db migrate`
+        # sealing secrets, `flask demo code`); others (a backup) still run.
 
 
 def _running_a_command() -> bool:

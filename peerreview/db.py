@@ -344,6 +344,14 @@ def backup_command(path):
     backup(current_app.config["DATABASE"], path)
     size = os.path.getsize(path)
     click.echo(f"Backed up {current_app.config['DATABASE']} to {path} ({size} bytes)")
+    from .accounts import second_factor_key
+
+    click.echo(
+        "Two-step sign-in secrets in it are sealed with the key in "
+        f"{second_factor_key.where(current_app.instance_path)}: the backup "
+        "alone does not give them, and a restore needs that key too. Keep a "
+        "copy of the key, apart from the backups."
+    )
 
 
 @db_cli.command("restore")
@@ -393,6 +401,9 @@ def restore_command(path, replace):
         click.echo(f"The database it replaced is kept at {kept}")
     if applied:
         click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
+    click.echo(
+        "Check that the two-step sign-in key fits it: flask second-factor check-key"
+    )
 
 
 def _replication_config(path=None):

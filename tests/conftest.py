@@ -1,5 +1,6 @@
 """Shared fixtures: an app on a fresh database, a client, sign-in helpers."""
 
+import os
 import shutil
 
 import pytest
@@ -7,6 +8,12 @@ from support import Auth
 
 from peerreview import create_app
 from peerreview.db import connect, migrate
+
+# The key that seals second-factor secrets, the same for every test and for
+# the servers they start (it is read from the environment): never the
+# worktree's instance/second_factor_key.
+TEST_SECOND_FACTOR_KEY = "dGVzdHMtc2Vjb25kLWZhY3Rvci1rZXktMzItYnl0ZXM="
+os.environ["PEERREVIEW_SECOND_FACTOR_KEY"] = TEST_SECOND_FACTOR_KEY
 
 
 def _build(path, loader=None):

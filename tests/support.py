@@ -49,12 +49,14 @@ def totp_code(db, email) -> str:
 
     import pyotp
 
-    secret, last = db.execute(
+    from peerreview.accounts import second_factor_key
+
+    sealed, last = db.execute(
         "SELECT coalesce(totp_secret, totp_pending), totp_last_step FROM users "
         "WHERE email = ?",
         [email],
     ).fetchone()
-    totp = pyotp.TOTP(secret)
+    totp = pyotp.TOTP(second_factor_key.box().open(sealed))
     now = int(time.time()) // totp.interval
     step = now if last is None else max(now, last + 1)
     if step > now + 1:

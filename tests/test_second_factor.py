@@ -5,7 +5,7 @@ import re
 import pyotp
 from support import ADMIN, DEPUTY, HEAD, TOKEN, TRUST_LEAD, Auth, totp_code, user_id
 
-from peerreview.accounts import second_factor
+from peerreview.accounts import second_factor, second_factor_key
 
 
 def _token(html):
@@ -191,9 +191,10 @@ def test_admin_reset_is_audited_and_the_lead_sets_it_up_again(demo, app, db):
     assert lead.get("/").status_code == 302
     page = lead.get("/sign-in/set-up").get_data(as_text=True)
     assert "Your role needs two-step sign-in" in page and "<svg" in page
-    secret = db.execute(
+    sealed = db.execute(
         "SELECT totp_pending FROM users WHERE id = ?", [lead_id]
     ).fetchone()[0]
+    secret = second_factor_key.box().open(sealed)
     assert secret.replace(" ", "")[:4] in page.replace(" ", "")
     done = _code(lead, pyotp.TOTP(secret).now(), url="/sign-in/set-up")
     assert done.status_code == 200

@@ -24,6 +24,7 @@ from ..security import (
     hash_password,
     record_attempt,
 )
+from . import second_factor_key
 
 ISSUER = "peerreview"
 RECOVERY_CODES = 10
@@ -43,6 +44,11 @@ log = logging.getLogger(__name__)
 
 class SecondFactorError(ValueError):
     """A second-factor request that cannot be carried out."""
+
+
+def _box(box):
+    """The box that seals secrets: the one given (tests), else the configured one."""
+    return box or second_factor_key.box()
 
 
 def required(account) -> bool:
@@ -73,23 +79,29 @@ def status(db, user_id: int) -> dict:
     }
 
 
-def pending_secret(db, user_id: int) -> str:
-    """Return the secret being set up for a person, making one if there is none."""
+def pending_secret(db, user_id: int, box=None) -> str:
+    """Return the secret being set up for a person, making one if there is none.
+
+    It is stored sealed, as the confirmed secret is.
+    """
+    box = _box(box)
     row = db.execute(
         "SELECT totp_pending FROM users WHERE id = ?", [user_id]
     ).fetchone()
     if row and row[0]:
-        return row[0]
+        return box.open(row[0])
     secret = pyotp.random_base32()
     with immediate(db):
         db.execute(
             "UPDATE users SET totp_pending = ? WHERE id = ? AND totp_pending IS NULL",
-            [secret, user_id],
+            [box.seal(secret), user_id],
         )
     # Two tabs may race: whichever secret was stored first is the one.
-    return db.execute(
-        "SELECT totp_pending FROM users WHERE id = ?", [user_id]
-    ).fetchone()[0]
+    return box.open(
+        db.execute("SELECT totp_pending FROM users WHERE id = ?", [user_id]).fetchone()[
+            0
+        ]
+    )
 
 
 def provisioning_uri(secret: str, email: str) -> str:
@@ -142,7 +154,9 @@ def _datetime(at: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(at, datetime.UTC)
 
 
-def enrol(db, user_id: int, code: str, *, actor_id, at=None) -> list[str] | None:
+def enrol(
+    db, user_id: int, code: str, *, actor_id, at=None, box=None
+) -> list[str] | None:
     """Confirm the pending secret with a code from the app; return new recovery codes.
 
     Returns None when the code does not match.
@@ -153,7 +167,7 @@ def enrol(db, user_id: int, code: str, *, actor_id, at=None) -> list[str] | None
     ).fetchone()
     if not row or not row[0]:
         raise SecondFactorError("Start setting up two-step sign-in again.")
-    step = _matching_step(row[0], _clean(code), None, at)
+    step = _matching_step(_box(box).open(row[0]), _clean(code), None, at)
     if step is None:
         return None
     codes = _new_codes()
@@ -169,15 +183,18 @@ def enrol(db, user_id: int, code: str, *, actor_id, at=None) -> list[str] | None
     return codes
 
 
-def enrol_with_secret(db, user_id: int, secret: str, *, actor_id) -> list[str]:
+def enrol_with_secret(
+    db, user_id: int, secret: str, *, actor_id, box=None
+) -> list[str]:
     """Set a person's second factor to a known secret (the demo); return recovery codes."""
+    sealed = _box(box).seal(secret)
     codes = _new_codes()
     hashes = [hash_password(c) for c in codes]
     with immediate(db):
         db.execute(
             "UPDATE users SET totp_secret = ?, totp_pending = NULL, "
             "totp_enrolled_at = ?, totp_last_step = NULL WHERE id = ?",
-            [secret, now(), user_id],
+            [sealed, now(), user_id],
         )
         _store_codes(db, user_id, hashes)
         audit.record(db, actor_id, "user.second_factor.enrol", "user", user_id)
@@ -213,7 +230,7 @@ def new_recovery_codes(db, user_id: int, *, actor_id) -> list[str]:
     return codes
 
 
-def verify(db, user_id: int, code: str, at=None) -> str | None:
+def verify(db, user_id: int, code: str, at=None, box=None) -> str | None:
     """Check a second-step code and use it up; return "totp", "recovery" or None.
 
     A one-time code is accepted once: a later code must belong to a later
@@ -229,7 +246,7 @@ def verify(db, user_id: int, code: str, at=None) -> str | None:
     if not row or not row[0]:
         return None
     if looks_like_totp(text):
-        step = _matching_step(row[0], text, row[1], at)
+        step = _matching_step(_box(box).open(row[0]), text, row[1], at)
         if step is None:
             return None
         with immediate(db):
@@ -281,12 +298,20 @@ def reset(db, user_id: int, *, actor_id) -> None:
         audit.record(db, actor_id, "user.second_factor.reset", "user", user_id)
 
 
-def current_code(db, user_id: int, at=None) -> str | None:
+def current_code(db, user_id: int, at=None, box=None) -> str | None:
     """Return the code an authenticator app would show now (the demo's `flask demo code`)."""
+    secret = secret_of(db, user_id, box)
+    if secret is None:
+        return None
+    return pyotp.TOTP(secret).at(_datetime(time.time() if at is None else at))
+
+
+def secret_of(db, user_id: int, box=None) -> str | None:
+    """Return a person's confirmed secret, opened (the demo prints it), or None."""
     row = db.execute("SELECT totp_secret FROM users WHERE id = ?", [user_id]).fetchone()
     if not row or not row[0]:
         return None
-    return pyotp.TOTP(row[0]).at(_datetime(time.time() if at is None else at))
+    return _box(box).open(row[0])
 
 
 # Challenges: a sign-in between its password and its second step.

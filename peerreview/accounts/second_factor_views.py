@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user
 from .. import permissions as perm
 from ..db import get_db
 from ..formtools import refused_status
-from . import oidc, second_factor, service
+from . import oidc, second_factor, second_factor_key, service
 from .forms import CodeForm, EmptyForm, RecoveryCodeForm
 from .views import _load_user_or_404, bp
 
@@ -48,6 +48,13 @@ def require_second_factor():
         return jsonify(error="Set up two-step sign-in first."), 403
     flash("Your role needs two-step sign-in. Set it up to carry on.")
     return redirect(url_for("auth.set_up"))
+
+
+@bp.app_errorhandler(second_factor_key.KeyProblem)
+def key_problem(error):
+    """The key that seals second-factor secrets is missing or wrong: say so, no traceback."""
+    log.error("two-step sign-in: %s", error)
+    return render_template("auth/key_problem.html"), 503
 
 
 def _challenge(purpose):

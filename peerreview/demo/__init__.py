@@ -114,9 +114,12 @@ def print_signins(db, codes=None):
     ]
     for who, email in rows:
         click.echo(f"  {who:48} {email}")
-    enrolled = db.execute(
-        "SELECT email, totp_secret FROM users WHERE totp_secret IS NOT NULL ORDER BY id"
-    ).fetchall()
+    enrolled = [
+        (email, second_factor.secret_of(db, uid))
+        for uid, email in db.execute(
+            "SELECT id, email FROM users WHERE totp_secret IS NOT NULL ORDER BY id"
+        ).fetchall()
+    ]
     if not enrolled:
         return
     click.echo(
