@@ -1,8 +1,8 @@
 """Load a thing by its id for a page: 404 when there is no such thing, then
 the one permission check, when the view names it.
 
-Views call these and nothing else to fetch the partnership, school, team or
-cycle in their URL, so "not found" and "not yours" are decided the same way
+Views call these and nothing else to fetch the partnership, school, team,
+cycle or instrument in their URL, so "not found" and "not yours" are decided the same way
 everywhere (a refusal where existence is private is a 404 too).
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from flask import abort
 from flask_login import current_user
 
+from . import catalogue
 from . import permissions as perm
 from .cycles import service as cycles
 from .organisations import service as orgs
@@ -65,3 +66,15 @@ def load_round(db, rid: int, may: Check = None, *, hide=True) -> dict:
 def load_review(db, cid: int) -> dict:
     """Return the peer review a cycle is the reviewers' side of, or 404."""
     return _checked(peer.review_of_cycle(db, cid), None, True)
+
+
+def load_instrument(db, instrument_id: str) -> catalogue.Entry:
+    """Return the latest version of an instrument, whoever owns it, or 404;
+    404 too when this person may not see it (a partnership's own)."""
+    found = catalogue.entry(db, instrument_id, everything=True)
+    if found is None:
+        abort(404)
+    members = catalogue.member_partnership_ids(db, current_user)
+    may = perm.can_view_instrument(current_user, found.partnership_id, members)
+    perm.require(may, hide=True)
+    return found

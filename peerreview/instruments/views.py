@@ -16,6 +16,7 @@ from .. import catalogue
 from .. import permissions as perm
 from ..cycles.forms import answer_choices, shows_descriptors
 from ..db import get_db
+from ..loaders import load_instrument
 from ..organisations import service as orgs
 from ..plans.forms import EmptyForm
 from ..reports.cache import report_key
@@ -65,14 +66,6 @@ def _member_ids(db) -> set[int]:
     return catalogue.member_partnership_ids(db, current_user)
 
 
-def load_entry(db, instrument_id: str) -> catalogue.Entry:
-    """Return the latest version of an instrument, whoever owns it, or 404."""
-    found = catalogue.entry(db, instrument_id, everything=True)
-    if found is None:
-        abort(404)
-    return found
-
-
 @bp.route("")
 @login_required
 def index():
@@ -93,7 +86,7 @@ def index():
 @login_required
 def preview(instrument_id):
     """A read-only preview that looks like the form a respondent sees."""
-    found = _viewable(instrument_id)
+    found = load_instrument(get_db(), instrument_id)
     snapshot = found.instrument.snapshot()
     return render_template(
         "instruments/preview.html",
@@ -142,22 +135,11 @@ def _pdf_job(found):
     return report_key("instrument", html), html, title, "peerreview"
 
 
-def _viewable(instrument_id):
-    """Return the latest version of an instrument this person may see, or 404."""
-    db = get_db()
-    found = load_entry(db, instrument_id)
-    perm.require(
-        perm.can_view_instrument(current_user, found.partnership_id, _member_ids(db)),
-        hide=True,
-    )
-    return found
-
-
 @bp.route("/<instrument_id>/print")
 @login_required
 def printable(instrument_id):
     """The instrument as a printed document, in the browser (print it, or read it)."""
-    found = _viewable(instrument_id)
+    found = load_instrument(get_db(), instrument_id)
     stylesheet = url_for("static", filename=PDF_STYLESHEET)
     return preview_response(_print_html(found, stylesheet))
 
@@ -166,7 +148,7 @@ def printable(instrument_id):
 @login_required
 def prepare_pdf(instrument_id):
     """Queue the instrument's PDF for the render worker."""
-    found = _viewable(instrument_id)
+    found = load_instrument(get_db(), instrument_id)
     if EmptyForm().validate_on_submit():
         queue_render(
             _pdf_job(found), f"instrument {found.id} {found.instrument.version}"
@@ -178,7 +160,7 @@ def prepare_pdf(instrument_id):
 @login_required
 def pdf(instrument_id):
     """The instrument's PDF once rendered; else back to the preview, which says where it is."""
-    found = _viewable(instrument_id)
+    found = load_instrument(get_db(), instrument_id)
     rendered = report_cache().get(_pdf_job(found)[0])
     if rendered is None:
         return redirect(url_for("instruments.preview", instrument_id=found.id) + "#pdf")
@@ -195,11 +177,7 @@ def pdf_state(found) -> dict:
 def download(instrument_id):
     """The instrument's YAML exactly as written (an upload's stored text)."""
     db = get_db()
-    found = load_entry(db, instrument_id)
-    perm.require(
-        perm.can_view_instrument(current_user, found.partnership_id, _member_ids(db)),
-        hide=True,
-    )
+    found = load_instrument(db, instrument_id)
     try:
         text = catalogue.yaml_text(db, found)
     except (OSError, UnicodeDecodeError):
@@ -220,7 +198,7 @@ def _attachment(text: str, name: str, mimetype: str = "text/yaml") -> Response:
 @login_required
 def items_csv(instrument_id):
     """The instrument's items as CSV, one row per item, for drafting in a spreadsheet."""
-    found = _viewable(instrument_id)
+    found = load_instrument(get_db(), instrument_id)
     return _attachment(
         # A byte-order mark, so that Excel reads the text as UTF-8.
         "\ufeff" + spreadsheet.items_csv(found.instrument),
