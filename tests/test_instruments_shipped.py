@@ -227,7 +227,8 @@ def test_no_reverse_item_joins_two_faults_with_and(library):
     joined = [
         item.id
         for item in mat.items()
-        if item.reverse and (", and " in item.statement or "and the roles" in item.statement)
+        if item.reverse
+        and (", and " in item.statement or "and the roles" in item.statement)
     ]
     assert joined == []
     assert mat.item("weakness-self-perpetuating").reverse
@@ -261,7 +262,7 @@ def test_village_condition_five_is_national(library):
 
 def test_short_instruments(library):
     health = library.get("partnership-health-check")
-    assert health.item_count == 10
+    assert health.item_count == 16
     village = library.get("village-school-mat-readiness")
     assert len(village.sections) == 5
     assert village.scale.kind == "yes_no"
@@ -313,3 +314,42 @@ def test_mat_governance_and_village_list_every_source_element(library):
     conditions = {e.element.split(":")[0]: e for e in village.source.coverage}
     assert sorted(conditions) == [f"Condition {n}" for n in range(1, 6)]
     assert "national change" in conditions["Condition 5"].note
+
+
+HEALTH_1 = ROOT / "tests" / "data" / "released" / "partnership-health-check-1.0.1.yaml"
+
+
+def test_health_check_2_asks_one_thing_per_statement_and_crosswalks_to_1(library):
+    """Lesson 3's four ways heads build relationships are four questions, and
+    the other lessons that joined two claims are two; each maps to its 1.0.1
+    item, and each of the ten lessons still weighs one."""
+    health = library.get("partnership-health-check")
+    assert health.version.startswith("2.")
+    old = load_file(HEALTH_1)
+    assert old.version == "1.0.1"
+    lock = read_lock(FOLDER).released(old.id)
+    assert lock["versions"]["1.0.1"]["hash"] == old.content_hash
+    assert health.item("headteacher-relationships") is None
+    heads = [i for i in health.items() if i.replaces == ["headteacher-relationships"]]
+    assert [i.statement for i in heads] == [
+        "The heads of the partner schools meet regularly.",
+        "The heads visit one another's schools.",
+        "Between meetings, the heads are in frequent contact by phone or email.",
+        "A head new to one of the partner schools is welcomed into the partnership.",
+    ]
+    # Every 1.0.1 item is kept or carried by the crosswalk; none is dropped.
+    old_ids = {i.id for i in old.items()}
+    carried = {o for i in health.items() for o in i.replaces}
+    kept = {i.id for i in health.items() if i.id in old_ids}
+    assert carried | kept == old_ids and not carried & kept
+    for item_id in kept:
+        assert health.item(item_id) == old.item(item_id)
+    # No statement joins two clauses: no ", and" and no second verb after "and".
+    for i in health.items():
+        assert ", and " not in i.statement and " and expects " not in i.statement
+    # Each lesson's items weigh one in all, so the ten lessons count alike.
+    lessons = [e for e in health.source.coverage if e.element.startswith("Lesson")]
+    assert len(lessons) == 10
+    for entry in lessons:
+        total = sum(health.item(i).weight for i in entry.items)
+        assert total == pytest.approx(1), entry.element

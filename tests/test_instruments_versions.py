@@ -1,5 +1,6 @@
 """Released versions cannot drift: instruments/versions.lock and its checks."""
 
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -23,6 +24,8 @@ FOLDER = ROOT / "instruments"
 HEALTH = "partnership-health-check.yaml"
 # The released version of the health check, which these tests change.
 RELEASED = load_file(FOLDER / HEALTH).version
+NEXT_MAJOR = f"{int(RELEASED.split('.')[0]) + 1}.0.0"
+NEXT_MINOR = f"{int(RELEASED.split('.')[0]) + 1}.1.0"
 FIRST_STATEMENT = (
     "Our partnership builds on relationships and joint work that already\n"
     "          exist between the schools."
@@ -47,6 +50,25 @@ def statement_line(path: Path) -> int:
     """Return the line of the first item's statement key."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(n for n, line in enumerate(lines) if "Our partnership builds" in line)
+
+
+def _line_of_key(path: Path, key: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if line.startswith(key))
+
+
+def make_next_major(path: Path) -> None:
+    """Raise the file to the next major version with no crosswalk: the released
+    one's `replaces` name items of the major before it, so each item that had
+    one gets a new id (a changed item may not keep its id across a major)."""
+    crosswalked = [i.id for i in load_file(path).items() if i.replaces]
+    text = path.read_text(encoding="utf-8").replace(
+        f"version: {RELEASED}", f"version: {NEXT_MAJOR}", 1
+    )
+    text = "".join(line for line in text.splitlines(True) if "replaces: [" not in line)
+    for item_id in crosswalked:
+        text = re.sub(rf"(?<![a-z0-9-]){item_id}(?![a-z0-9-])", f"{item_id}-x", text)
+    path.write_text(text, encoding="utf-8")
 
 
 def rename_first_item(path: Path) -> None:
@@ -91,10 +113,11 @@ def test_changed_file_without_a_bump_fails_naming_the_file_and_the_change(folder
     line = statement_line(folder / HEALTH)
     edit(folder / HEALTH, FIRST_STATEMENT, "Something else entirely.")
     assert messages(folder) == [
-        f"{HEALTH}:6: -: version {RELEASED} was released with other content and the "
+        f"{HEALTH}:{_line_of_key(folder / HEALTH, 'version:')}: -: version "
+        f"{RELEASED} was released with other content and the "
         "version did not change (item 'builds-on-relationships': statement "
-        "reworded); this is a MAJOR change: make it version 2.0.0 at least, then "
-        "run `flask instruments lock`",
+        f"reworded); this is a MAJOR change: make it version {NEXT_MAJOR} at "
+        "least, then run `flask instruments lock`",
         f"{HEALTH}:{line}: builds-on-relationships: "
         f"changed since {RELEASED}: statement "
         "reworded (a MAJOR change)",
@@ -103,7 +126,7 @@ def test_changed_file_without_a_bump_fails_naming_the_file_and_the_change(folder
 
 def test_removed_item_without_a_bump_fails(folder):
     path = folder / HEALTH
-    gone = "headteacher-relationships"
+    gone = "middle-leaders"
     items = [item.id for item in load_file(path).items()]
     after = items[items.index(gone) + 1]
     text = path.read_text(encoding="utf-8")
@@ -113,7 +136,7 @@ def test_removed_item_without_a_bump_fails(folder):
     path.write_text(text.replace(f"items: [{gone}]", f"items: [{after}]"), "utf-8")
     (first, *_) = messages(folder)
     assert f"item {gone!r}: item removed" in first
-    assert "make it version 2.0.0" in first
+    assert f"make it version {NEXT_MAJOR}" in first
 
 
 def test_reworded_descriptors_need_a_minor_version(folder):
@@ -155,30 +178,32 @@ def test_lock_records_a_new_version_and_refuses_drift(folder):
         lock_instruments(
             [load_file(p) for p in folder.glob("*.yaml")], read_lock(folder)
         )
-    edit(path, f"version: {RELEASED}", "version: 2.0.0")
+    make_next_major(path)
     rename_first_item(path)
     assert len(messages(folder)) == 1
     recorded = lock_instruments(
         [load_file(p) for p in sorted(folder.glob("*.yaml"))], read_lock(folder)
     )
-    assert recorded == ["partnership-health-check 2.0.0"]
+    assert recorded == [f"partnership-health-check {NEXT_MAJOR}"]
     assert messages(folder) == []
     lock = read_lock(folder)
     released = list(read_lock(FOLDER).released("partnership-health-check")["versions"])
     assert list(lock.released("partnership-health-check")["versions"]) == [
         *released,
-        "2.0.0",
+        NEXT_MAJOR,
     ]
     # Going back to a released version with other content is refused.
-    edit(path, "version: 2.0.0", f"version: {RELEASED}")
+    edit(path, f"version: {NEXT_MAJOR}", f"version: {RELEASED}")
     (problem,) = messages(folder)
-    assert "released with other content and the latest release is 2.0.0" in problem
+    assert (
+        f"released with other content and the latest release is {NEXT_MAJOR}" in problem
+    )
 
 
 def test_new_file_may_not_reuse_a_shipped_id_alone_or_together(folder, tmp_path):
     mine = tmp_path / "mine.yaml"
     shutil.copy(folder / HEALTH, mine)
-    edit(mine, f"version: {RELEASED}", "version: 1.9.0")
+    edit(mine, f"version: {RELEASED}", f"version: {RELEASED.split('.')[0]}.9.0")
     (alone,) = messages(folder, mine)
     assert alone.endswith(
         ": -: the id 'partnership-health-check' belongs to the shipped instrument "
@@ -187,8 +212,8 @@ def test_new_file_may_not_reuse_a_shipped_id_alone_or_together(folder, tmp_path)
     shutil.copy(mine, folder / "mine.yml")
     together = messages(folder)
     assert together == [
-        "mine.yml:5: -: instrument id 'partnership-health-check' is already used by "
-        f"{HEALTH}"
+        f"mine.yml:{_line_of_key(mine, 'id:')}: -: instrument id "
+        f"'partnership-health-check' is already used by {HEALTH}"
     ]
 
 
@@ -205,9 +230,10 @@ def test_an_unreleased_shipped_file_must_be_locked(folder):
     (folder / "new-one.yaml").write_text(
         text.replace("id: partnership-health-check", "id: new-one"), encoding="utf-8"
     )
+    line = _line_of_key(folder / "new-one.yaml", "version:")
     assert messages(folder) == [
-        f"new-one.yaml:6: -: version {RELEASED} of 'new-one' is not released: run "
-        "`flask instruments lock` to record it in versions.lock"
+        f"new-one.yaml:{line}: -: version {RELEASED} of 'new-one' is not released: "
+        "run `flask instruments lock` to record it in versions.lock"
     ]
 
 
@@ -244,11 +270,11 @@ def test_cli_check_and_lock(folder, monkeypatch):
     result = runner.invoke(instruments_cli, ["lock"])
     assert result.exit_code == 1
     assert "Nothing recorded" in result.output
-    edit(folder / HEALTH, f"version: {RELEASED}", "version: 2.0.0")
+    make_next_major(folder / HEALTH)
     rename_first_item(folder / HEALTH)
     result = runner.invoke(instruments_cli, ["lock"])
     assert result.exit_code == 0, result.output
-    assert result.output == "recorded partnership-health-check 2.0.0\n"
+    assert result.output == f"recorded partnership-health-check {NEXT_MAJOR}\n"
     assert runner.invoke(instruments_cli, ["check"]).exit_code == 0
     result = runner.invoke(instruments_cli, ["lock"])
     assert result.output == "Nothing new: every version is already recorded\n"
@@ -256,7 +282,7 @@ def test_cli_check_and_lock(folder, monkeypatch):
 
 def test_a_crosswalk_is_checked_against_the_released_versions(folder):
     path = folder / HEALTH
-    edit(path, f"version: {RELEASED}", "version: 2.0.0")
+    make_next_major(path)
     rename_first_item(path)
     edit(
         path,
@@ -266,9 +292,10 @@ def test_a_crosswalk_is_checked_against_the_released_versions(folder):
     )
     assert lock_instruments(
         [load_file(p) for p in sorted(folder.glob("*.yaml"))], read_lock(folder)
-    ) == ["partnership-health-check 2.0.0"]
-    # A minor version that points the crosswalk at an item 1.x never had.
-    edit(path, "version: 2.0.0", "version: 2.1.0")
+    ) == [f"partnership-health-check {NEXT_MAJOR}"]
+    # A minor version that points the crosswalk at an item the released
+    # major version never had.
+    edit(path, f"version: {NEXT_MAJOR}", f"version: {NEXT_MINOR}")
     edit(path, "replaces: [builds-on-relationships]", "replaces: [no-such-item]")
     assert messages(folder) == [
         f"{HEALTH}:{statement_line(path) - 1}: builds-on-what-exists: replaces "

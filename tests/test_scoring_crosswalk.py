@@ -253,3 +253,40 @@ def test_results_page_shows_mapped_items_and_not_comparable(
     assert f"The crosswalk maps no item of version {released} to this one." in row
     row = html.split('id="item-ascl-03"')[1].split("</tr>")[0]
     assert "+2.0 (up)" in row and f"version {released}" not in row
+
+
+def test_health_check_2_shows_change_since_a_1_0_1_cycle_on_split_items(
+    demo, db, client, auth
+):
+    """A team that answered the 1.0.1 health check sees, on 2.0.0, each split
+    item's change measured from the item it was split from."""
+    from cycle_support import ROOT, agree_all, make_cycle, team_people
+    from support import HEAD
+
+    from peerreview.cycles import service as cycles
+
+    released = ROOT / "tests" / "data" / "released"
+    lead, _ = team_people(db)
+    first = make_cycle(
+        db, state="moderation", path=released / "partnership-health-check-1.0.1.yaml"
+    )
+    agree_all(db, first, lead, value="part")
+    cycles.transition(db, first, "agreed", actor_id=lead)
+    db.execute("UPDATE cycles SET agreed_at = '2000-01-01' WHERE id = ?", [first["id"]])
+    later = make_cycle(
+        db,
+        state="moderation",
+        path=ROOT / "instruments" / "partnership-health-check.yaml",
+    )
+    agree_all(db, later, lead, value="yes")
+    cycles.transition(db, later, "agreed", actor_id=lead)
+
+    auth.login(HEAD)
+    html = client.get(f"/cycles/{later['id']}/results").get_data(as_text=True)
+    assert "through the crosswalk: 16 of 16 items compared" in html
+    for item_id in ("heads-meet-regularly", "new-heads-welcomed", "governors-involved"):
+        row = html.split(f'id="item-{item_id}"')[1].split("</tr>")[0]
+        assert "+1.0 (up)" in row, item_id
+        assert "Split from version 1.0.1" in row, item_id
+    row = html.split('id="item-impact-evaluated"')[1].split("</tr>")[0]
+    assert "+1.0 (up)" in row and "version 1.0.1" not in row

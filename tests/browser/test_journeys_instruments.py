@@ -2,6 +2,7 @@
 admin uploading a broken file, then a good one."""
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -9,6 +10,7 @@ from support import ADMIN, CLUSTER_LEAD, TRUST_LEAD
 from support_browser import check_page, sign_in, sign_out
 
 from peerreview.db import connect
+from peerreview.instruments import load_file
 
 pytestmark = pytest.mark.browser
 
@@ -158,6 +160,16 @@ def test_partnership_lead_uploads_for_their_partnership(live_server, page: Page)
     assert response.status == 404
 
 
+HEALTH = (
+    Path(__file__).resolve().parents[2]
+    / "instruments"
+    / "partnership-health-check.yaml"
+)
+_MAJOR, _MINOR, _ = load_file(HEALTH).version.split(".")
+# The version after the shipped health check's, for a new item.
+NEXT_MINOR = f"{_MAJOR}.{int(_MINOR) + 1}.0"
+
+
 def test_admin_turns_an_edited_csv_of_items_into_yaml(
     live_server, page: Page, tmp_path
 ):
@@ -193,7 +205,7 @@ def test_admin_turns_an_edited_csv_of_items_into_yaml(
         check_page(page, f"instruments-csv-version-error-{width}")
     page.set_viewport_size({"width": 1280, "height": 900})
     choose_csv(text + "foundations,,,,A statement with no id.\r\n")
-    page.get_by_label("Version of the new file (optional)").fill("1.1.0")
+    page.get_by_label("Version of the new file (optional)").fill(NEXT_MINOR)
     page.get_by_role("button", name="Make the YAML file").click()
     expect(summary).to_contain_text(
         f"items.csv:{len(text.splitlines()) + 1}: -: item_id is empty"
@@ -202,12 +214,15 @@ def test_admin_turns_an_edited_csv_of_items_into_yaml(
         page.set_viewport_size({"width": width, "height": 900})
         check_page(page, f"instruments-csv-errors-{width}")
     page.set_viewport_size({"width": 1280, "height": 900})
-    # A new item (a MINOR change) in version 1.1.0: the YAML file downloads.
+    # A new item (a MINOR change) in the next minor version: the YAML downloads.
     choose_csv(text + "foundations,,,new-item,A new statement.\r\n")
-    page.get_by_label("Version of the new file (optional)").fill("1.1.0")
+    page.get_by_label("Version of the new file (optional)").fill(NEXT_MINOR)
     with page.expect_download() as download:
         page.get_by_role("button", name="Make the YAML file").click()
-    assert download.value.suggested_filename == "partnership-health-check-1.1.0.yaml"
+    assert (
+        download.value.suggested_filename
+        == f"partnership-health-check-{NEXT_MINOR}.yaml"
+    )
     saved = tmp_path / "new.yaml"
     download.value.save_as(saved)
     assert "id: new-item" in saved.read_text(encoding="utf-8")
