@@ -1,6 +1,7 @@
 """Action plans: proposals, ownership by team members, edits, carry-over."""
 
 import datetime
+from html import unescape
 
 import pytest
 from markupsafe import escape
@@ -328,3 +329,69 @@ def test_a_reopened_cycles_plan_waits_for_the_new_agreement(demo_full):
         with pytest.raises(plans.PlanError, match="agreed its scores"):
             change()
     assert plans.get_plan(db, cycle)["actions"][0]["id"] == action["id"]
+
+
+def test_items_sharing_a_suggested_action_get_one_action(demo_full, client, auth):
+    """The health check suggests one heads' calendar for meeting, visiting and
+    keeping in touch: drafted, it is one action linked to the three items."""
+    from cycle_support import ROOT, make_cycle
+
+    db = demo_full
+    health = ROOT / "instruments" / "partnership-health-check.yaml"
+    cycle = make_cycle(db, state="moderation", path=health)
+    head = user_id(db, HEAD)
+    for item_id in cycle["snapshot"].item_ids:
+        cycles.record_agreed(
+            db, cycle, item_id, value="no", rationale="", deferred=False, actor_id=head
+        )
+    cycles.transition(db, cycle, "agreed", actor_id=head)
+    cycle = cycles.get_cycle(db, cycle["id"])
+    proposed = plans.proposals_for(db, cycle)
+    heads = ["heads-meet-regularly", "heads-visit-schools", "heads-frequent-contact"]
+    assert set(heads) <= {p["item_id"] for p in proposed}
+    # The draft page says which proposals become one action.
+    auth.login(HEAD)
+    page = unescape(client.get(f"/cycles/{cycle['id']}/plan").get_data(as_text=True))
+    assert (
+        "Drafted as one action with these items, if kept too: “The heads visit "
+        "one another's schools.”; “Between meetings," in page
+    )
+    response = auth.post(
+        f"/cycles/{cycle['id']}/plan",
+        {"keep": [p["item_id"] for p in proposed]},
+        page=f"/cycles/{cycle['id']}/plan",
+    )
+    assert response.status_code == 302
+    drafted = plans.get_plan(db, cycle)["actions"]
+    titles = [a["title"] for a in drafted]
+    assert len(titles) == len(set(titles)) == len(cycle["snapshot"].data["actions"])
+    calendar = next(a for a in drafted if set(heads) & set(a["item_ids"]))
+    assert calendar["item_ids"] == heads
+    assert calendar["title"].startswith("Agree a calendar of heads' meetings")
+    # Every proposal kept is addressed by exactly one action.
+    linked = [i for a in drafted for i in a["item_ids"]]
+    assert sorted(linked) == sorted(p["item_id"] for p in proposed)
+    page = client.get(f"/cycles/{cycle['id']}/plan").get_data(as_text=True)
+    # Shown once, as any other action is (its heading and its edit link).
+    assert page.count("Agree a calendar of heads&#39; meetings") == page.count(
+        "Agree how the partnership welcomes a new head"
+    )
+
+
+def test_a_shared_action_is_one_action_only_for_the_items_kept(demo_full):
+    proposals = [
+        {"item_id": i, "title": t, "suggested": [t] if t else [], "statement": i}
+        for i, t in [("a", "Do X"), ("b", "Do Y"), ("c", "Do X"), ("d", "")]
+    ]
+    proposals[3]["title"] = "Improve: d"
+    groups = plans.action_groups(proposals)
+    assert [(g["title"], g["item_ids"]) for g in groups] == [
+        ("Do X", ["a", "c"]),
+        ("Do Y", ["b"]),
+        ("Improve: d", ["d"]),
+    ]
+    assert [g["item_ids"] for g in plans.action_groups(proposals[1:])] == [
+        ["b"],
+        ["c"],
+        ["d"],
+    ]

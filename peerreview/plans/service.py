@@ -143,7 +143,33 @@ def proposals(results: dict, snapshot, comparison: dict | None = None) -> list[d
                 "title": suggested[0] if suggested else f"Improve: {p['statement']}",
             }
         )
+    for group in action_groups(out):
+        for p in group["proposals"]:
+            p["with"] = [o["statement"] for o in group["proposals"] if o is not p]
     return out
+
+
+def action_groups(kept: list[dict]) -> list[dict]:
+    """Group proposals into the actions a draft creates, in their order.
+
+    Proposals whose title is the same suggested action become one action
+    linked to all their items (an action may address several items), placed
+    where the first of them is; any other proposal is an action of its own.
+    """
+    groups: list[dict] = []
+    by_title: dict[str, dict] = {}
+    for p in kept:
+        shared = by_title.get(p["title"]) if p["suggested"] else None
+        if shared is not None:
+            shared["proposals"].append(p)
+            continue
+        group = {"title": p["title"], "proposals": [p]}
+        groups.append(group)
+        if p["suggested"]:
+            by_title[p["title"]] = group
+    for group in groups:
+        group["item_ids"] = [p["item_id"] for p in group["proposals"]]
+    return groups
 
 
 def is_overdue(action: dict, today: datetime.date) -> bool:
@@ -332,7 +358,8 @@ def _touch(db, plan_id: int, stamp: str) -> None:
 
 
 def create_plan(db, cycle: dict, keep, *, actor_id: int, carry=None) -> int:
-    """Create the cycle's plan with one action for each kept proposal.
+    """Create the cycle's plan with one action for each kept proposal; kept
+    proposals that share a suggested action make one action for all their items.
 
     ``carry`` maps each unfinished action of the previous plan (its id) to
     ``(decision, reason)``, decision "carry" or "close"; an action left out
@@ -387,15 +414,14 @@ def create_plan(db, cycle: dict, keep, *, actor_id: int, carry=None) -> int:
                     "decided_at": stamp,
                 }
             )
-        for item_id in keep:
+        for group in action_groups([proposed[item_id] for item_id in keep]):
             position += 1
-            p = proposed[item_id]
             db["plan_actions"].insert(
                 {
                     "plan_id": plan_id,
                     "position": position,
-                    "title": p["title"][:MAX_TITLE],
-                    "item_ids": json.dumps([item_id]),
+                    "title": group["title"][:MAX_TITLE],
+                    "item_ids": json.dumps(group["item_ids"]),
                     "status": "not_started",
                     "source": "proposed",
                     "created_at": stamp,
