@@ -53,6 +53,11 @@ def load_team(db, tid: int, may: Check = None, *, hide=True) -> dict:
     return _checked(t, may, hide)
 
 
+def load_comparison(db, pid: int) -> dict:
+    """Return a partnership whose comparison this person may see, or 404."""
+    return load_partnership(db, pid, perm.can_view_partnership_comparison)
+
+
 def load_cycle(db, cid: int, may: Check = None, *, hide=True) -> dict:
     """Return a cycle or 404."""
     return _checked(cycles.get_cycle(db, cid), may, hide)

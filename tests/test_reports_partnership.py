@@ -25,7 +25,7 @@ from weasyprint import HTML
 from peerreview.cycles import service as cycles
 from peerreview.loaders import load_partnership
 from peerreview.partnership import comparison
-from peerreview.partnership.views import view_data
+from peerreview.partnership.forms import view_data
 from peerreview.reports.partnership_views import build_html
 from peerreview.reports.render import (
     BASE_URL,

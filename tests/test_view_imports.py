@@ -23,9 +23,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("accounts/second_factor_views.py", "accounts/views.py"): (
         "one accounts blueprint in three modules: bp, and _load_user_or_404"
     ),
-    ("reports/partnership_views.py", "partnership/views.py"): (
-        "the comparison's loader and heat map live in the comparison's view module"
-    ),
 }
 
 

@@ -16,8 +16,11 @@ from flask import (
 )
 from flask_login import login_required
 
+from ..db import get_db
+from ..loaders import load_comparison
 from ..partnership import comparison
-from ..partnership.views import heatmap_svg, load_comparison
+from ..partnership.forms import view_data
+from ..partnership.heatmap import heatmap_svg
 from ..plans.forms import EmptyForm
 from .cache import report_key
 from .content import PARTNERSHIP_TITLE, partnership_report_data
@@ -34,9 +37,16 @@ bp = Blueprint("partnership_reports", __name__)
 KIND = "partnership"
 
 
+def _load(pid):
+    """Load the partnership (404, or its one check) and the choice in the query string."""
+    db = get_db()
+    partnership = load_comparison(db, pid)
+    return db, partnership, *view_data(db, pid)
+
+
 def _load_round(pid):
-    """load_comparison(), for the routes that need a round chosen: else back to the page."""
-    loaded = load_comparison(pid)
+    """_load(), for the routes that need a round chosen: else back to the page."""
+    loaded = _load(pid)
     if loaded[3]["round"] is None:
         abort(redirect(url_for(".index", pid=pid)))
     return loaded
@@ -99,7 +109,7 @@ def _filename(partnership, data) -> str:
 @login_required
 def index(pid):
     """Choose the round and measure; preview the report or prepare its PDF."""
-    db, partnership, form, data, ok = load_comparison(pid)
+    db, partnership, form, data, ok = _load(pid)
     return render_template(
         "reports/partnership_index.html",
         partnership=partnership,
