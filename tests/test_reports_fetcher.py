@@ -18,11 +18,13 @@ from peerreview.cycles import service as cycles
 from peerreview.plans import service as plans
 from peerreview.reports.render import (
     BASE_URL,
+    PRINT_STYLESHEET,
     STATIC,
     RefusedURL,
     SafeFetcher,
     render_pdf,
     static_path,
+    stylesheet,
 )
 from peerreview.reports.views import build_html
 
@@ -141,3 +143,43 @@ def test_fetcher_serves_static_files_only_by_real_path(tmp_path):
             SafeFetcher().fetch(BASE_URL + "print/test-link-out.css")
     finally:
         link.unlink()
+
+
+def test_print_stylesheet_is_parsed_once_with_the_safe_fetcher(server):
+    """The cached stylesheet reaches nothing but static files, as a document does."""
+    url, hits = server
+    assert stylesheet(PRINT_STYLESHEET) is stylesheet(PRINT_STYLESHEET)
+    with pytest.raises(RefusedURL):
+        stylesheet("../../README.md")
+    hostile = STATIC / "print" / "test-hostile.css"
+    hostile.write_text(
+        '@import url("file:///etc/passwd");\n'
+        f'@import url("{url}/s.css");\n'
+        f'body {{ background: url("{url}/img.png"); }}\n'
+    )
+    try:
+        pdf = render_pdf("<p>Hello</p>", style="print/test-hostile.css")
+    finally:
+        hostile.unlink()
+        stylesheet.cache_clear()
+    assert _embedded(pdf) == ([], {}, False)
+    assert hits == []
+
+
+def test_the_pdf_gets_the_print_stylesheet_without_linking_it(demo_full, app):
+    with app.test_request_context():
+        html = build_html(demo_full, cycles.get_cycle(demo_full, 2), "governors")
+    assert "<link" not in html
+    styled = PdfReader(io.BytesIO(render_pdf("<h1>Northfield</h1>"))).pages[0]
+    plain = PdfReader(io.BytesIO(render_pdf("<h1>Northfield</h1>", style=None)))
+    assert "Page 1 of 1" in styled.extract_text()  # the stylesheet's @page footer
+    assert "Page 1 of 1" not in plain.pages[0].extract_text()
+
+
+def test_the_report_worker_readies_the_renderer_before_it_forks(monkeypatch):
+    from peerreview.reports import jobs
+
+    calls = []
+    monkeypatch.setattr(jobs, "preload", lambda: calls.append("preload"))
+    consumer = jobs.huey.create_consumer(workers=1, worker_type="thread")
+    assert calls == ["preload"] and consumer.huey is jobs.huey

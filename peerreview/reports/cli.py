@@ -1,6 +1,7 @@
 """``flask reports governors --partnership …``: every school's summary in one zip."""
 
 import concurrent.futures
+import multiprocessing
 import os
 import time
 import zipfile
@@ -13,7 +14,7 @@ from ..cycles import service as cycles
 from ..db import connect
 from .cache import ReportCache, report_key
 from .jobs import cache_folder
-from .render import render_pdf
+from .render import preload, render_pdf
 
 reports_cli = AppGroup("reports", help="Render reports from the command line.")
 
@@ -81,8 +82,13 @@ def governors_command(ref, out, jobs):
             safe = "".join(c if c.isalnum() else "-" for c in org).strip("-").lower()
             names[key] = f"{safe}-cycle-{cid}-governors-summary.pdf"
     todo = [k for k in work if cache.get(k) is None]
+    # Forked renderers start with WeasyPrint imported and the stylesheet parsed.
+    preload()
+    fork = multiprocessing.get_context("fork")
     with (
-        concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs)) as pool,
+        concurrent.futures.ProcessPoolExecutor(
+            max_workers=max(1, jobs), mp_context=fork
+        ) as pool,
         click.progressbar(length=len(work), label="Rendering summaries") as bar,
     ):
         bar.update(len(work) - len(todo))

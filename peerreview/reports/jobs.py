@@ -15,7 +15,7 @@ from huey import SqliteHuey, crontab
 from huey.constants import EmptyData
 
 from .cache import ReportCache
-from .render import render_pdf
+from .render import preload, render_pdf
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,20 @@ DEFAULT_FILE = os.environ.get(
 
 # A fresh checkout has no instance/ folder yet; the queue's file needs one.
 os.makedirs(os.path.dirname(DEFAULT_FILE), exist_ok=True)
-huey = SqliteHuey(NAME, filename=DEFAULT_FILE, results=False)
+
+
+class ReportHuey(SqliteHuey):
+    """The queue; its consumer readies the renderer before it forks workers."""
+
+    def create_consumer(self, **options):
+        # Only huey_consumer calls this, in its parent process, before the
+        # process workers fork: each starts with WeasyPrint imported and the
+        # print stylesheet parsed. The web app never pays for either.
+        preload()
+        return super().create_consumer(**options)
+
+
+huey = ReportHuey(NAME, filename=DEFAULT_FILE, results=False)
 
 # Each worker of the consumer writes the time into the queue's own file this
 # often; a page that waits on a job says so when none has for a while.

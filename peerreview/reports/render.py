@@ -19,12 +19,17 @@ from urllib.parse import unquote, urlsplit
 
 # WeasyPrint is imported when a report is first laid out, not with the app:
 # importing it takes over a second and logs its stylesheet parsing, which
-# every `flask` command would otherwise pay and print.
+# every `flask` command would otherwise pay and print. A process that forks
+# renderers (the report worker, `flask reports governors`) calls preload()
+# first, so that its children start with it imported.
 
 log = logging.getLogger(__name__)
 
 STATIC = (pathlib.Path(__file__).resolve().parent.parent / "static").resolve()
 BASE_URL = STATIC.as_uri() + "/"
+# The reports' print stylesheet, relative to the static folder. The PDF's
+# HTML does not link it: the renderer applies it, parsed once per process.
+PRINT_STYLESHEET = "print/report.css"
 
 
 class RefusedURL(ValueError):
@@ -96,18 +101,60 @@ def font_config():
     return _local.font_config
 
 
-def _layout(html: str, base_url: str):
+@cache
+def stylesheet(name: str):
+    """Return a static stylesheet parsed, once per process.
+
+    It is read through ``static_path`` (a name outside the static folder is
+    refused) and parsed with the safe fetcher, so an ``@import`` or ``url()``
+    in it reaches nothing but the package's own files. WeasyPrint's parsed
+    stylesheet holds no state of the documents it is applied to.
+    """
+    from weasyprint import CSS
+
+    path = static_path(BASE_URL + name)
+    return CSS(
+        string=path.read_text(),
+        base_url=path.as_uri(),
+        url_fetcher=_safe_fetcher_class()(),
+    )
+
+
+def preload() -> None:
+    """Import WeasyPrint and parse the print stylesheet in this process.
+
+    Call it before forking renderers: each child then starts with both done
+    instead of paying for them on its first report.
+    """
+    import weasyprint.pdf  # noqa: F401  (write_pdf's part, imported on first use)
+
+    stylesheet(PRINT_STYLESHEET)
+
+
+def _layout(html: str, base_url: str, style: str | None):
     from weasyprint import HTML
 
     fetcher = _safe_fetcher_class()()
     return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-        font_config=font_config()
+        font_config=font_config(),
+        stylesheets=[stylesheet(style)] if style else None,
     )
 
 
-def render_pdf(html: str, *, base_url: str = BASE_URL, title=None, author=None):
-    """Render an HTML document to PDF bytes: tagged (PDF/UA-1), static files only."""
-    document = _layout(html, base_url)
+def render_pdf(
+    html: str,
+    *,
+    base_url: str = BASE_URL,
+    style: str | None = PRINT_STYLESHEET,
+    title=None,
+    author=None,
+):
+    """Render an HTML document to PDF bytes: tagged (PDF/UA-1), static files only.
+
+    ``style``: the static stylesheet applied to it (the reports' print
+    stylesheet unless told otherwise; None for none but its own).
+    """
+    document = _layout(html, base_url, style)
     if title:
         document.metadata.title = title
     if author:
@@ -115,6 +162,8 @@ def render_pdf(html: str, *, base_url: str = BASE_URL, title=None, author=None):
     return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
-def render_document(html: str, *, base_url: str = BASE_URL):
+def render_document(
+    html: str, *, base_url: str = BASE_URL, style: str | None = PRINT_STYLESHEET
+):
     """Lay out an HTML document (for page counts and tests)."""
-    return _layout(html, base_url)
+    return _layout(html, base_url, style)

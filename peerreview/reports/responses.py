@@ -14,10 +14,10 @@ from flask import Response, current_app, jsonify, make_response
 from ..security import set_security_headers
 from . import jobs
 from .cache import ReportCache
-from .render import STATIC
+from .render import PRINT_STYLESHEET, STATIC
 
 log = logging.getLogger(__name__)
-PDF_STYLESHEET = "print/report.css"
+PDF_STYLESHEET = PRINT_STYLESHEET
 CHART_CSS = (STATIC / "print" / "chart.css").read_text()
 
 # The charts carry their print rules in a <style> (WeasyPrint styles SVG from

@@ -19,6 +19,7 @@ from ..loaders import load_cycle
 from ..plans.forms import EmptyForm
 from .cache import report_key
 from .content import KINDS, report_data
+from .render import PRINT_STYLESHEET
 from .responses import (
     CHART_CSS,
     PDF_STYLESHEET,
@@ -39,6 +40,12 @@ def with_print_style(svg) -> Markup:
     return Markup(
         SVG_OPEN.sub(lambda m: f"{m.group(0)}<style>{CHART_CSS}</style>", str(svg), 1)
     )
+
+
+@bp.record_once
+def _print_stylesheet(state) -> None:
+    """Tell the report layout which stylesheet the renderer applies itself."""
+    state.app.jinja_env.globals["print_stylesheet"] = PRINT_STYLESHEET
 
 
 def _load(cid):

@@ -13,18 +13,25 @@ Run from the repo root: ``.venv/bin/python tests/bench/bench_reports.py``.
    allocations during one render (tracemalloc), and the peak resident size
    of a fresh process that does what a report worker does (imports
    ``peerreview.reports.jobs``, as ``huey_consumer`` does, and renders the
-   report three times). This bench's own process is no measure of that: it
-   also holds the app, a database of 50 schools, and tracemalloc's records.
+   report three times), read from its own VmHWM: its ru_maxrss would be
+   this bench's (a process started by fork or vfork and exec keeps its
+   parent's peak), and this bench's own process is no measure of a worker:
+   it also holds the app, a database of 50 schools and tracemalloc's records.
 2. 50 governors' summaries for a partnership of 50 schools, through the real
-   ``flask reports governors --partnership … --out …`` command, cold cache.
+   ``flask reports governors --partnership … --out …`` command, cold cache:
+   wall time, and CPU time with its forked renderers'; and the CPU time of a
+   forked renderer's first summary, with and without ``preload()`` before
+   the fork (the import of WeasyPrint and the parsing of the stylesheet).
 Targets (issue 16): the 40-item team report < 1 s median and within 3x of
 its floor; peak memory < 150 MB at 120 items; 50 summaries < 30 s.
 (The earlier "within 8x of a one-page document" is withdrawn: a plain table
 of 40 rows alone is far more than 8x one paragraph.)
 """
 
+import cProfile
 import logging
 import os
+import pstats
 import resource
 import statistics
 import subprocess
@@ -219,6 +226,16 @@ def timed(fn, runs=RUNS):
     return statistics.median(times), statistics.median(cpu)
 
 
+def python_calls(fn) -> int:
+    """Return the number of Python function calls one call of `fn` makes.
+
+    Unlike times, it does not change with the load on the machine.
+    """
+    profile = cProfile.Profile()
+    profile.runcall(fn)
+    return pstats.Stats(profile).total_calls
+
+
 def partnership_case(db):
     pid = (
         db["partnerships"].insert({"name": "Bench partnership", "kind": "mat"}).last_pk
@@ -254,6 +271,14 @@ def partnership_case(db):
     return pid
 
 
+def cpu_with_children() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    return sum(
+        resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+
+
 def worker_peak_rss(html_path) -> float:
     """Return the peak resident MB of a fresh worker-like process rendering a report."""
     with tempfile.TemporaryDirectory() as folder:
@@ -276,7 +301,48 @@ def worker_rss_main(html_path):
     html = Path(html_path).read_text()
     for _ in range(3):
         render_pdf(html)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    status = Path("/proc/self/status").read_text()
+    peak_kb = next(
+        int(line.split()[1])
+        for line in status.splitlines()
+        if line.startswith("VmHWM:")
+    )
+    print(peak_kb / 1024)
+
+
+def forked_first_render(html_path, preload: bool) -> float:
+    """Return the median CPU seconds of a forked renderer's first report.
+
+    A fresh process imports the report worker's module (as ``huey_consumer``
+    does), calls ``preload()`` or not, then forks three children one after
+    another, each rendering the report once: what a process worker or a
+    ``flask reports governors`` renderer pays for its first report.
+    """
+    done = subprocess.run(
+        [sys.executable, __file__, "--forked", str(html_path), str(int(preload))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return statistics.median(float(x) for x in done.stdout.split())
+
+
+def forked_main(html_path, preload):
+    """The child of forked_first_render."""
+    logging.disable(logging.WARNING)
+    from peerreview.reports import jobs, render  # noqa: F401
+
+    html = Path(html_path).read_text()
+    if preload == "1":
+        render.preload()
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            started = time.process_time()
+            render_pdf(html)
+            print(f"{time.process_time() - started:.3f}", flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
 
 
 def report_size(db, app, items):
@@ -286,8 +352,10 @@ def report_size(db, app, items):
     team, team_cpu = timed(lambda: render_pdf(html), runs)
     pages = len(render_document(html).pages)
     floor_html = floor_document(pages, items)
-    render_pdf(floor_html)
-    floor, floor_cpu = timed(lambda: render_pdf(floor_html), runs)
+    render_pdf(floor_html, style=None)
+    floor, floor_cpu = timed(lambda: render_pdf(floor_html, style=None), runs)
+    team_calls = python_calls(lambda: render_pdf(html))
+    floor_calls = python_calls(lambda: render_pdf(floor_html, style=None))
     tracemalloc.start()
     render_pdf(html)
     _, py_peak = tracemalloc.get_traced_memory()
@@ -313,6 +381,10 @@ def report_size(db, app, items):
     print(
         f"  CPU time: report {team_cpu:.3f} s, floor {floor_cpu:.3f} s, "
         f"ratio {team_cpu / floor_cpu:.1f}x; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"  Python calls: report {team_calls:,}, floor {floor_calls:,}, "
+        f"ratio {team_calls / floor_calls:.2f}x (the same on a busy machine)"
     )
     print(
         f"  peak memory of a report worker rendering it: {worker:.0f} MB RSS"
@@ -341,21 +413,36 @@ def main():
         pid = partnership_case(db)
         runner = app.test_cli_runner()
         out = Path(folder) / "summaries.zip"
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_with_children()
         result = runner.invoke(
             args=["reports", "governors", "--partnership", str(pid), "--out", str(out)]
         )
         elapsed = time.perf_counter() - started
+        cpu = cpu_with_children() - cpu_started
         assert result.exit_code == 0, result.output
         print(
             f"{SCHOOLS} governors' summaries, cold cache: {elapsed:.1f} s (target < 30 s); "
-            f"zip {out.stat().st_size / 1024:.0f} KB"
+            f"CPU {cpu:.1f} s with the renderers'; zip {out.stat().st_size / 1024:.0f} KB; "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
         print("  " + result.output.strip().splitlines()[-1])
+        summary = Path(folder) / "summary.html"
+        with app.test_request_context():
+            cid = max(r[0] for r in db.execute("SELECT id FROM cycles"))
+            summary.write_text(build_html(db, cycles.get_cycle(db, cid), "governors"))
+        cold = forked_first_render(summary, preload=False)
+        warm = forked_first_render(summary, preload=True)
+        print(
+            f"  a forked renderer's first summary: {cold:.2f} s CPU; with WeasyPrint "
+            f"imported and the stylesheet parsed before the fork: {warm:.2f} s; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker-rss"]:
         worker_rss_main(sys.argv[2])
+    elif sys.argv[1:2] == ["--forked"]:
+        forked_main(*sys.argv[2:4])
     else:
         main()
