@@ -307,12 +307,16 @@ def test_team_report_ranks_its_first_ten_priorities(demo_full, app):
     assert str(escape(every[0]["statement"])) in listed
     assert len(every) > 10
     assert f"The first 10 of {len(every)}" in html
-    assert "(the first 10) and all on the results page" in governors
+    assert (
+        f"{len(every) - 5} further priorities are not listed here: the team report "
+        f"lists the first 10 of all {len(every)}, and the results page in the "
+        "platform every one" in governors
+    )
     # A long plan: governors read its first actions and where the rest are.
     actions = len(plans.get_plan(demo_full, cycle)["actions"])
     assert actions > 20
     assert f"the first 20 of {actions} actions" in governors
-    assert f"{actions - 20} further actions are in the team report" in governors
+    assert f"{actions - 20} further actions, numbers 21 to {actions}," in governors
 
 
 def test_governors_summary_explains_its_words(demo_full, app):
