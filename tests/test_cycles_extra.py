@@ -55,7 +55,9 @@ def test_refreshing_does_not_weaken_csrf(app, demo, db, client, auth):
     cycle = make_cycle(db)
     item = cycle["snapshot"].item_ids[0]
     # Signed out: no token to be had.
-    assert client.get("/csrf-token").status_code in (302, 401)
+    signed_out = client.get("/csrf-token")
+    assert signed_out.status_code == 302
+    assert signed_out.headers["Location"].startswith("/sign-in")
     auth.login(DEPUTY)
     token = client.get("/csrf-token").json["token"]
     # Another browser (another session) cannot use this session's token.
