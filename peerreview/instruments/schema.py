@@ -115,16 +115,6 @@ class Scale(_Model):
         """Return the point codes, low to high."""
         return [p.code for p in self.points]
 
-    @property
-    def lowest(self) -> float:
-        """Return the lowest point value."""
-        return self.points[0].value
-
-    @property
-    def highest(self) -> float:
-        """Return the highest point value."""
-        return self.points[-1].value
-
 
 class Tag(_Model):
     """A declared tag that items may carry, such as an element of "glue"."""
@@ -244,10 +234,6 @@ class Instrument(_Model):
             if any(item.id == item_id for item in section.items):
                 return section
         return None
-
-    def actions_for(self, item_id: str) -> list[Action]:
-        """Return the suggested actions that name this item."""
-        return [action for action in self.actions if item_id in action.items]
 
     def snapshot(self) -> dict[str, Any]:
         """Return the instrument as a plain JSON-able dict, defaults filled in."""

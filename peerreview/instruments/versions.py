@@ -66,13 +66,6 @@ class Lock:
         release = entry.get("versions", {}).get(version)
         return None if release is None else list(release.get("items", []))
 
-    def previous_major(self, instrument_id: str, version: str) -> str | None:
-        """Return the latest released version of the major before `version`."""
-        entry = self.released(instrument_id) or {}
-        major = semver(version)[0]
-        older = [v for v in entry.get("versions", {}) if semver(v)[0] == major - 1]
-        return max(older, key=semver, default=None)
-
     def record(self, instrument: Instrument, file_name: str) -> None:
         """Record one instrument's current version as released."""
         entry = self.instruments.setdefault(
