@@ -51,15 +51,21 @@ demo_cli = AppGroup("demo", help="Demo data.")
 def load_command(if_empty):
     """Load the demo data and print the demo sign-ins."""
     db = connect(current_app.config["DATABASE"])
-    # One audit line per demo row would bury the sign-ins printed below.
-    logging.getLogger("peerreview.audit").setLevel(logging.WARNING)
     if not is_empty(db):
         if if_empty:
             click.echo("The database already has data; demo data not loaded.")
             print_signins(db)
             return
         raise click.ClickException("The database is not empty; demo data not loaded.")
-    codes = load(db, app_library())
+    # The app's INFO lines (instruments loaded, each audit entry, evidence
+    # stored, plans drafted) would bury the sign-ins printed below.
+    app_log = logging.getLogger("peerreview")
+    level = app_log.level
+    app_log.setLevel(logging.WARNING)
+    try:
+        codes = load(db, app_library())
+    finally:
+        app_log.setLevel(level)
     click.echo("Demo data loaded.")
     print_signins(db, codes)
 
