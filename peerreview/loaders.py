@@ -11,11 +11,12 @@ from collections.abc import Callable
 from flask import abort
 from flask_login import current_user
 
-from . import catalogue
+from . import batches, catalogue
 from . import permissions as perm
 from .cycles import service as cycles
 from .organisations import service as orgs
 from .peer import service as peer
+from .plans import service as plans
 
 Check = Callable[[object, dict], bool] | None
 
@@ -63,9 +64,36 @@ def load_cycle(db, cid: int, may: Check = None, *, hide=True) -> dict:
     return _checked(cycles.get_cycle(db, cid), may, hide)
 
 
+def load_results_cycle(db, cid: int) -> tuple[dict, dict]:
+    """Return a cycle and its team for one who may see its results (agreed, or
+    provisional for its lead in moderation), else 404."""
+    cycle = load_cycle(db, cid)
+    team = load_team(db, cycle["team_id"])
+    perm.require(perm.can_open_results(current_user, cycle, team), hide=True)
+    return cycle, team
+
+
+def load_action(db, cycle: dict, aid: int) -> dict:
+    """Return one action of the cycle's plan, or 404 (the cycle is checked already)."""
+    plan = plans.get_plan(db, cycle)
+    for action in plan["actions"] if plan else ():
+        if action["id"] == aid:
+            return action
+    abort(404)
+
+
 def load_round(db, rid: int, may: Check = None, *, hide=True) -> dict:
     """Return a peer-review round or 404."""
     return _checked(peer.get_round(db, rid), may, hide)
+
+
+def load_round_to_change(db, rid: int) -> tuple[dict, dict]:
+    """Return a round and its partnership, for the partnership's leads; else 404."""
+    peer_round = load_round(db, rid)
+    partnership = load_partnership(
+        db, peer_round["partnership_id"], perm.can_plan_peer_round
+    )
+    return peer_round, partnership
 
 
 def load_review(db, cid: int) -> dict:
@@ -83,3 +111,40 @@ def load_instrument(db, instrument_id: str) -> catalogue.Entry:
     may = perm.can_view_instrument(current_user, found.partnership_id, members)
     perm.require(may, hide=True)
     return found
+
+
+def load_people_scope(db, scope_type: str, scope_id: int) -> dict:
+    """Return the partnership or team a list of people is for, for one who may
+    invite a list into it; else 404."""
+    if scope_type == "partnership":
+        return load_partnership(db, scope_id, _may_invite_list("partnership"))
+    return load_team(db, scope_id, _may_invite_list("team"))
+
+
+def _may_invite_list(scope_type: str) -> Check:
+    return lambda user, org: perm.can_invite_people_list(user, scope_type, org)
+
+
+def load_batch(db, token: str, kind: str) -> dict:
+    """Return the signed-in person's pending upload of this kind, or 404."""
+    batch = batches.load(db, token, kind, actor_id=current_user.id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
+def load_schools_batch(db, token: str) -> tuple[dict, dict | None]:
+    """Return a pending schools import and its partnership (None for the
+    platform's), for one who may import schools there; else 404."""
+    batch = load_batch(db, token, "schools")
+    p = None
+    if batch["scope_type"] == "partnership":
+        p = load_partnership(db, batch["scope_id"])
+    perm.require(perm.can_import_schools(current_user, p), hide=True)
+    return batch, p
+
+
+def load_person(db, uid: int) -> dict:
+    """Return an account's row, or 404 (for the admin's pages, which check first:
+    whether an account exists is no one else's business)."""
+    return _checked(next(db["users"].rows_where("id = ?", [uid]), None), None, True)

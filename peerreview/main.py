@@ -22,10 +22,7 @@ def _nav(user) -> list[tuple[str, str]]:
     for pid in sorted(user.scopes("partnership_lead", "partnership")):
         items.append(("Partnership", url_for("orgs.partnership", pid=pid)))
         break
-    # Peer review: school leaders review and are reviewed; leads run rounds.
-    if user.scopes("partnership_lead", "partnership") or user.scopes(
-        "team_lead", "team"
-    ) | user.scopes("team_member", "team"):
+    if perm.takes_part_in_peer_review(user):
         items.append(("Peer review", url_for("peer.hub")))
     if perm.can_view_instrument_library(user):
         items.append(("Instruments", url_for("instruments.index")))
@@ -56,7 +53,6 @@ def home():
         "main/home.html",
         my_cycles=mine,
         **_organisations(db, user),
-        lead_team_ids=user.scopes("team_lead", "team"),
         can_manage_organisations=perm.can_manage_organisations(user),
     )
 
@@ -68,10 +64,13 @@ def _organisations(db, user) -> dict:
         return [x for x in (get(db, i) for i in sorted(ids)) if x]
 
     return {
-        "teams": found(
-            orgs.get_team,
-            user.scopes("team_lead", "team") | user.scopes("team_member", "team"),
-        ),
+        "teams": [
+            {**t, "led": perm.leads_team(user, t["id"])}
+            for t in found(
+                orgs.get_team,
+                user.scopes("team_lead", "team") | user.scopes("team_member", "team"),
+            )
+        ],
         "led": found(
             orgs.get_partnership, user.scopes("partnership_lead", "partnership")
         ),

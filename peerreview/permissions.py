@@ -45,6 +45,12 @@ def can_manage_organisations(user) -> bool:
     return is_admin(user)
 
 
+def can_reset_second_factor(user, account: dict) -> bool:
+    """Reset someone's lost second factor: an admin, for anyone but themselves
+    (another admin resets theirs)."""
+    return can_manage_organisations(user) and account["id"] != user.id
+
+
 def can_view_partnership(user, partnership: dict) -> bool:
     pid = partnership["id"]
     return (
@@ -61,6 +67,13 @@ def can_import_schools(user, partnership: dict | None = None) -> bool:
     if is_admin(user):
         return True
     return partnership is not None and leads_partnership(user, partnership["id"])
+
+
+def can_invite_people_list(user, scope_type: str, org: dict) -> bool:
+    """Upload a list of people to invite: a partnership's leads, or a team's."""
+    if scope_type == "partnership":
+        return can_manage_partnership(user, org)
+    return can_manage_team(user, org)
 
 
 def can_change_any_school(user) -> bool:
@@ -186,6 +199,13 @@ def can_view_provisional_results(user, cycle: dict) -> bool:
     return cycle["state"] == "moderation" and can_lead_cycle(user, cycle)
 
 
+def can_open_results(user, cycle: dict, team: dict) -> bool:
+    """Open the results page: its readers once agreed, or its lead in moderation."""
+    return can_view_results(user, cycle, team) or can_view_provisional_results(
+        user, cycle
+    )
+
+
 def can_export_ratings(user, cycle: dict) -> bool:
     """Download every individual rating: the cycle lead, from moderation on."""
     return cycle["state"] in ("moderation", "agreed", "closed") and can_lead_cycle(
@@ -230,6 +250,15 @@ def can_view_reports(user, cycle: dict) -> bool:
 
 
 # Peer review and the partnership comparison --------------------------------
+
+
+def takes_part_in_peer_review(user) -> bool:
+    """School leaders review and are reviewed; partnership leads run rounds."""
+    return bool(
+        user.scopes("partnership_lead", "partnership")
+        or user.scopes("team_lead", "team")
+        or user.scopes("team_member", "team")
+    )
 
 
 def can_plan_peer_round(user, partnership: dict) -> bool:

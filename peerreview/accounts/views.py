@@ -23,6 +23,7 @@ from .. import permissions as perm
 from ..db import get_db
 from ..extensions import login_manager
 from ..formtools import refused_status
+from ..loaders import load_person
 from ..organisations import service as orgs
 from ..security import check_password
 from . import mail, oidc, second_factor, service
@@ -324,11 +325,8 @@ def users():
     return render_template("auth/users.html", users=service.list_users(get_db()))
 
 
-def _load_user_or_404(db, uid):
-    row = list(db.query("SELECT * FROM users WHERE id = ?", [uid]))
-    if not row:
-        abort(404)
-    return row[0]
+# second_factor_views.py imports it by this name.
+_load_user_or_404 = load_person
 
 
 @bp.route("/admin/accounts/<int:uid>")
@@ -337,13 +335,14 @@ def user(uid):
     """Show one account with its roles (platform admin)."""
     perm.require(perm.can_manage_organisations(current_user))
     db = get_db()
-    account = _load_user_or_404(db, uid)
+    account = load_person(db, uid)
     return render_template(
         "auth/user.html",
         account=account,
         roles=service.roles_of(db, uid),
         role_names=service.ROLES,
         two_step=second_factor.status(db, uid),
+        may_reset_second_factor=perm.can_reset_second_factor(current_user, account),
         links=oidc.links_of(db, uid),
         providers=oidc.PROVIDERS,
         form=EmptyForm(),
@@ -356,7 +355,7 @@ def issue_reset(uid):
     """Issue a single-use password-reset link (platform admin)."""
     perm.require(perm.can_manage_organisations(current_user))
     db = get_db()
-    account = _load_user_or_404(db, uid)
+    account = load_person(db, uid)
     if not EmptyForm().validate_on_submit():
         abort(400)
     token = service.create_reset(db, uid, actor_id=current_user.id)
@@ -383,7 +382,7 @@ def toggle_active(uid):
     """Disable or re-enable an account (platform admin)."""
     perm.require(perm.can_manage_organisations(current_user))
     db = get_db()
-    account = _load_user_or_404(db, uid)
+    account = load_person(db, uid)
     if not EmptyForm().validate_on_submit():
         abort(400)
     if uid == current_user.id:

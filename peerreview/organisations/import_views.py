@@ -2,7 +2,6 @@
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -16,7 +15,12 @@ from .. import permissions as perm
 from ..accounts import mail, people
 from ..accounts import service as accounts
 from ..db import get_db
-from ..loaders import load_partnership, load_team
+from ..loaders import (
+    load_batch,
+    load_partnership,
+    load_people_scope,
+    load_schools_batch,
+)
 from . import gias, service
 from .forms import ConfirmForm, GiasConfirmForm, GiasUploadForm, PeopleUploadForm
 
@@ -59,25 +63,12 @@ def _back_from_schools(p) -> str:
     return url_for("orgs.admin_index")
 
 
-def _load_batch(db, token):
-    """Return this person's pending batch and its partnership (or None), for
-    one who may import schools there; else 404."""
-    batch = batches.load(db, token, "schools", actor_id=current_user.id)
-    if batch is None:
-        abort(404)
-    p = None
-    if batch["scope_type"] == "partnership":
-        p = load_partnership(db, batch["scope_id"])
-    perm.require(perm.can_import_schools(current_user, p), hide=True)
-    return batch, p
-
-
 @bp.route("/schools/import/<token>", methods=["GET", "POST"])
 @login_required
 def preview_schools(token):
     """Show what an import would do; on confirmation, do it."""
     db = get_db()
-    batch, p = _load_batch(db, token)
+    batch, p = load_schools_batch(db, token)
     change_any = perm.can_change_any_school(current_user)
     plan = gias.plan(
         db, batch["payload"], partnership_id=p and p["id"], may_change_any=change_any
@@ -135,22 +126,17 @@ def _summary(counts: dict, p) -> str:
 
 
 def _people_context(db, scope_type, scope_id):
-    """Return (context, the organisation, back URL) for a list's organisation, or 404."""
-    if scope_type == "partnership":
-        p = load_partnership(db, scope_id)
-        return {"partnership": p}, p, url_for("orgs.partnership", pid=p["id"])
-    t = load_team(db, scope_id)
-    return {"team": t}, t, url_for("orgs.team", tid=t["id"])
+    """Return (context, the organisation, back URL) for a list's organisation,
+    for one who may invite a list into it; else 404."""
+    org = load_people_scope(db, scope_type, scope_id)
+    endpoint, arg = {"partnership": ("orgs.partnership", "pid")}.get(
+        scope_type, ("orgs.team", "tid")
+    )
+    return {scope_type: org}, org, url_for(endpoint, **{arg: org["id"]})
 
 
 def _may_invite(role, scope_type, scope):
     return perm.can_invite(current_user, role, scope_type, scope)
-
-
-def _may_upload_people(scope_type, org) -> bool:
-    if scope_type == "partnership":
-        return perm.can_manage_partnership(current_user, org)
-    return perm.can_manage_team(current_user, org)
 
 
 @bp.route("/partnerships/<int:pid>/people/import", methods=["GET", "POST"])
@@ -171,7 +157,6 @@ def _upload_people(scope_type, scope_id):
     """Upload a list of people to invite; it is checked and shown, not yet sent."""
     db = get_db()
     _, org, back = _people_context(db, scope_type, scope_id)
-    perm.require(_may_upload_people(scope_type, org), hide=True)
     form = PeopleUploadForm()
     if form.validate_on_submit():
         token = batches.store(
@@ -199,7 +184,8 @@ def _upload_people(scope_type, scope_id):
 def preview_people(token):
     """Show whom a list would invite; on confirmation, invite them all."""
     db = get_db()
-    batch, context, org, back = _load_people_batch(db, token)
+    batch = load_batch(db, token, "people")
+    context, org, back = _people_context(db, batch["scope_type"], batch["scope_id"])
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -218,17 +204,6 @@ def preview_people(token):
         batch=batch,
         back=back,
     )
-
-
-def _load_people_batch(db, token):
-    """This person's pending list, with its organisation's context and page,
-    for one who may invite into that organisation; else 404."""
-    batch = batches.load(db, token, "people", actor_id=current_user.id)
-    if batch is None:
-        abort(404)
-    context, org, back = _people_context(db, batch["scope_type"], batch["scope_id"])
-    perm.require(_may_upload_people(batch["scope_type"], org), hide=True)
-    return batch, context, org, back
 
 
 def _invited(invited, org, back):

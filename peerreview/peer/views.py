@@ -11,7 +11,13 @@ from ..cycles import service as cycles
 from ..db import get_db
 from ..evidence import service as evidence
 from ..formtools import form_page, options, refusal_shown
-from ..loaders import load_cycle, load_partnership, load_review, load_round
+from ..loaders import (
+    load_cycle,
+    load_partnership,
+    load_review,
+    load_round,
+    load_round_to_change,
+)
 from ..results import service as results_service
 from . import findings, service
 from .forms import (
@@ -139,21 +145,12 @@ def round_page(rid):
     )
 
 
-def _round_to_change(db, rid):
-    """A round and its partnership, for the partnership's leads; else 404."""
-    peer_round = load_round(db, rid)
-    partnership = load_partnership(
-        db, peer_round["partnership_id"], perm.can_plan_peer_round
-    )
-    return peer_round, partnership
-
-
 @bp.route("/peer-rounds/<int:rid>/change", methods=["GET", "POST"])
 @login_required
 def change_round(rid):
     """Rename a round or move its dates (the partnership's leads)."""
     db = get_db()
-    peer_round, partnership = _round_to_change(db, rid)
+    peer_round, partnership = load_round_to_change(db, rid)
     form = change_round_form(peer_round, fresh=request.method != "POST")
     if form.validate_on_submit():
         with refusal_shown(form, service.PeerError, what="change to round"):
@@ -172,7 +169,7 @@ def change_round(rid):
 def change_reviewers(rid, cid):
     """Add or withdraw a host's reviewers while its review is open (the leads)."""
     db = get_db()
-    peer_round, partnership = _round_to_change(db, rid)
+    peer_round, partnership = load_round_to_change(db, rid)
     review = next(iter(service.round_reviews(db, rid, cid)), None)
     if review is None:
         abort(404)

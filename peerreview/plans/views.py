@@ -19,7 +19,7 @@ from .. import permissions as perm
 from ..dates import long_date
 from ..db import get_db
 from ..formtools import options, refusal_shown
-from ..loaders import load_cycle
+from ..loaders import load_action, load_cycle
 from . import service
 from .forms import ActionForm, EmptyForm, MergeForm, NoteForm, draft_form
 
@@ -143,21 +143,13 @@ def new_action(cid):
     return render_template("plans/action.html", cycle=cycle, form=form, action=None)
 
 
-def _load_action(db, cycle, aid):
-    plan = service.get_plan(db, cycle)
-    for action in plan["actions"] if plan else ():
-        if action["id"] == aid:
-            return action
-    abort(404)
-
-
 @bp.route("/cycles/<int:cid>/plan/actions/<int:aid>", methods=["GET", "POST"])
 @login_required
 def edit_action(cid, aid):
     """Change an action, its status, and see and add its progress notes."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_edit_plan)
-    action = _load_action(db, cycle, aid)
+    action = load_action(db, cycle, aid)
     form = _action_form(db, cycle, action)
     if not form.is_submitted():
         # Only the page carries it: a save without one is not taken as current.
@@ -193,7 +185,7 @@ def _action_page(cycle, form, action, note_form, status=200):
 
 def _conflict(db, cycle, aid, form):
     """The page for an edit made from an older revision: both versions, a choice."""
-    theirs = _load_action(db, cycle, aid)
+    theirs = load_action(db, cycle, aid)
     items = {c.value: c.label for c in form.item_ids.choices}
     owners = {c.value: c.label for c in form.owner_id.choices}
     mine = form.fields()
@@ -242,7 +234,7 @@ def add_note(cid, aid):
     """Add a dated progress note to an action."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_edit_plan)
-    action = _load_action(db, cycle, aid)
+    action = load_action(db, cycle, aid)
     note_form = NoteForm()
     if note_form.validate_on_submit():
         with refusal_shown(note_form, service.PlanError, what="plan change"):
@@ -261,7 +253,7 @@ def drop_action(cid, aid):
     """Remove an action from the plan."""
     db = get_db()
     cycle = load_cycle(db, cid, perm.can_edit_plan)
-    _load_action(db, cycle, aid)
+    load_action(db, cycle, aid)
     if EmptyForm().validate_on_submit():
         service.drop_action(db, cycle, aid, actor_id=current_user.id)
         flash("The action has been removed from the plan.", "success")

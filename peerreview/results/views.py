@@ -9,7 +9,7 @@ from ..cycles import moderation
 from ..cycles import service as cycles
 from ..db import get_db
 from ..evidence import service as evidence
-from ..loaders import load_cycle, load_team
+from ..loaders import load_cycle, load_results_cycle
 from ..plans import service as plans
 from . import export, service
 
@@ -27,13 +27,7 @@ _FORMATS = {
 
 def _load_results(db, cid):
     """Load a cycle the signed-in person may see results of, and its figures."""
-    cycle = load_cycle(db, cid)
-    team = load_team(db, cycle["team_id"])
-    perm.require(
-        perm.can_view_results(current_user, cycle, team)
-        or perm.can_view_provisional_results(current_user, cycle),
-        hide=True,
-    )
+    cycle, team = load_results_cycle(db, cid)
     results = service.cycle_results(db, cycle, anonymity.viewer_of(current_user, cycle))
     return cycle, team, results
 
