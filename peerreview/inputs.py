@@ -6,8 +6,11 @@ characters and its bidirectional embedding, override and isolate controls
 breaks text further on, and one override reversed a sentence in a PDF.
 JSON nested deeper than any of our bodies is refused as unreadable, and
 numbers such as a revision are read by ``whole_number``, never ``int()``.
+An uploaded CSV list is read by ``csv_records``, which numbers its lines.
 """
 
+import csv
+import io
 import re
 
 from flask import Request, abort, current_app, request
@@ -18,6 +21,35 @@ UNSAFE = re.compile("[\x00\u202a-\u202e\u2066-\u2069]")
 MAX_JSON_DEPTH = 20
 # SQLite's integers are 64-bit; a revision never comes near this.
 MAX_WHOLE_NUMBER = 2**53
+
+
+def csv_records(text: str, refused: type[Exception]):
+    """Read an uploaded CSV file: return its first line and an iterator of
+    (line number, record) for every record after it that is not blank.
+
+    A record's number is the line it starts on (a quoted cell may run over
+    several). An empty file, or a line the csv module cannot read, raises
+    ``refused`` with a message that names the line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise refused("The file is empty.") from None
+    except csv.Error as e:
+        raise refused(f"Line 1 cannot be read as CSV: {e}.") from None
+
+    def records():
+        line = reader.line_num
+        try:
+            for record in reader:
+                start, line = line + 1, reader.line_num
+                if any(v.strip() for v in record):
+                    yield start, record
+        except csv.Error as e:
+            raise refused(f"Line {line + 1} cannot be read as CSV: {e}.") from None
+
+    return header, records()
 
 
 def clean_text(text: str) -> str:

@@ -1,5 +1,6 @@
 """Odd input answered plainly: bad revisions, deep JSON, NULs and bidi controls."""
 
+import csv
 import io
 import json
 
@@ -155,3 +156,34 @@ def test_uploaded_lists_and_instruments_are_cleaned_too():
 
     assert decode_csv(f"Name\nAnn {RLO}Lee\x00\n".encode()) == "Name\nAnn Lee\n"
     assert decode(f"title: {RLO}Reading".encode(), "x.yaml") == "title: Reading"
+
+
+def test_csv_records_number_lines_as_a_spreadsheet_does_and_skip_blank_ones():
+    from peerreview.inputs import csv_records
+
+    text = 'a,b\n1,2\n\n , \n"x\ny",3\n4,5\n'
+    header, records = csv_records(text, ValueError)
+    assert header == ["a", "b"]
+    assert list(records) == [(2, ["1", "2"]), (5, ["x\ny", "3"]), (7, ["4", "5"])]
+
+
+def test_csv_records_refuse_an_empty_file_and_name_the_unreadable_line():
+    from peerreview.accounts.people import ListRefused
+    from peerreview.accounts.people import read as read_people
+    from peerreview.inputs import csv_records
+    from peerreview.organisations.gias import GiasRefused
+    from peerreview.organisations.gias import read as read_gias
+
+    with pytest.raises(ListRefused, match="^The file is empty.$"):
+        read_people("")
+    with pytest.raises(GiasRefused, match="^The file is empty.$"):
+        read_gias("")
+    too_long = "x" * (csv.field_size_limit() + 1)
+    with pytest.raises(ValueError, match="^Line 1 cannot be read as CSV: field"):
+        csv_records(too_long, ValueError)
+    header, records = csv_records(f"a\nok\n{too_long}\n", ValueError)
+    assert next(records) == (2, ["ok"])
+    with pytest.raises(ValueError, match="^Line 3 cannot be read as CSV: field"):
+        next(records)
+    with pytest.raises(ListRefused, match="^Line 3 cannot be read as CSV"):
+        read_people(f"email,name,role\na@b.org,A,governor\n{too_long}\n")

@@ -10,11 +10,9 @@ in as ``may_invite``. Nobody is invited twice: a row whose person already
 holds the role, or has an invitation to it still waiting, is skipped.
 """
 
-import csv
-import io
-
 from .. import batches
 from ..db import immediate, now
+from ..inputs import csv_records
 from ..organisations import service as orgs
 from . import service
 
@@ -46,13 +44,8 @@ class ListRefused(ValueError):
 
 def read(text: str) -> dict:
     """Check a list; return {"rows": [...], "problems": [{"line", "email", "reason"}]}."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [COLUMNS.get(h.strip().lower(), "") for h in next(reader)]
-    except StopIteration:
-        raise ListRefused("The file is empty.") from None
-    except csv.Error as e:
-        raise ListRefused(f"Line 1 cannot be read as CSV: {e}.") from None
+    first, records = csv_records(text, ListRefused)
+    header = [COLUMNS.get(h.strip().lower(), "") for h in first]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ListRefused(
@@ -60,31 +53,22 @@ def read(text: str) -> dict:
             "Use the columns email, name, urn, team and role."
         )
     rows, problems, seen = [], [], {}
-    line = reader.line_num
-    try:
-        for record in reader:
-            start, line = line + 1, reader.line_num
-            if not any(v.strip() for v in record):
-                continue
-            values = dict.fromkeys(COLUMNS.values(), "")
-            for i, name in enumerate(header):
-                if name and i < len(record):
-                    values[name] = record[i].strip()
-            row, why = _row(values)
-            if row:
-                key = (row["email"], row["role"], row["urn"], row["team"].lower())
-                if key in seen:
-                    row, why = None, f"The same invitation is on line {seen[key]}"
-                else:
-                    seen[key] = start
-            if row is None:
-                problems.append(
-                    {"line": start, "email": values["email"], "reason": why}
-                )
+    for start, record in records:
+        values = dict.fromkeys(COLUMNS.values(), "")
+        for i, name in enumerate(header):
+            if name and i < len(record):
+                values[name] = record[i].strip()
+        row, why = _row(values)
+        if row:
+            key = (row["email"], row["role"], row["urn"], row["team"].lower())
+            if key in seen:
+                row, why = None, f"The same invitation is on line {seen[key]}"
             else:
-                rows.append(dict(row, line=start))
-    except csv.Error as e:
-        raise ListRefused(f"Line {line + 1} cannot be read as CSV: {e}.") from None
+                seen[key] = start
+        if row is None:
+            problems.append({"line": start, "email": values["email"], "reason": why})
+        else:
+            rows.append(dict(row, line=start))
     if not rows and not problems:
         raise ListRefused("The file has nobody in it, only its column names.")
     return {"rows": rows, "problems": problems}

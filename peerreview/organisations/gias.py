@@ -11,13 +11,11 @@ compares the rows with the schools already on the platform, keyed by URN;
 preview a person confirms is exactly what ``apply`` then does.
 """
 
-import csv
-import io
 import re
 
 from .. import audit, batches
 from ..db import immediate, now
-from ..inputs import clean_text
+from ..inputs import clean_text, csv_records
 from . import postcodes
 
 COLUMNS = {
@@ -136,13 +134,8 @@ def read(text: str, *, progress=None) -> dict:
     Code-Point Open does not know the postcode). Raises GiasRefused when the
     file is not a GIAS extract at all. progress(n) is told as rows are read.
     """
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise GiasRefused("The file is empty.") from None
-    except csv.Error as e:
-        raise GiasRefused(f"Line 1 cannot be read as CSV: {e}.") from None
+    first, records = csv_records(text, GiasRefused)
+    header = [h.strip() for h in first]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         quoted = [f"“{c}”" for c in missing]
@@ -158,33 +151,24 @@ def read(text: str, *, progress=None) -> dict:
         field: header.index(col) for col, field in COLUMNS.items() if col in header
     }
     rows, problems, seen = [], [], {}
-    line = reader.line_num
-    try:
-        for record in reader:
-            start, line = line + 1, reader.line_num
-            if not any(v.strip() for v in record):
-                continue
-            values = {
-                f: (record[i] if i < len(record) else "") for f, i in where.items()
-            }
-            for f in COLUMNS.values():
-                values.setdefault(f, "")
-            school, why = _row(values)
-            if school and school["urn"] in seen:
-                why = f"URN {school['urn']} is also on line {seen[school['urn']]}"
-                school = None
-            if school is None:
-                problems.append(
-                    {"line": start, "urn": values["urn"].strip(), "reason": why}
-                )
-                continue
-            seen[school["urn"]] = start
-            school["line"] = start
-            rows.append(school)
-            if progress and len(rows) % 1000 == 0:
-                progress(1000)
-    except csv.Error as e:
-        raise GiasRefused(f"Line {line + 1} cannot be read as CSV: {e}.") from None
+    for start, record in records:
+        values = {f: (record[i] if i < len(record) else "") for f, i in where.items()}
+        for f in COLUMNS.values():
+            values.setdefault(f, "")
+        school, why = _row(values)
+        if school and school["urn"] in seen:
+            why = f"URN {school['urn']} is also on line {seen[school['urn']]}"
+            school = None
+        if school is None:
+            problems.append(
+                {"line": start, "urn": values["urn"].strip(), "reason": why}
+            )
+            continue
+        seen[school["urn"]] = start
+        school["line"] = start
+        rows.append(school)
+        if progress and len(rows) % 1000 == 0:
+            progress(1000)
     if progress:
         progress(len(rows) % 1000)
     if not rows and not problems:
