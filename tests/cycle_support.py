@@ -20,8 +20,9 @@ def team_people(db, team_id=1):
     return lead, [uid for uid, role in rows if role == "team_member"]
 
 
-def make_cycle(db, team_id=1, state="open", anonymous=False, path=ASCL):
-    """Create a self-evaluation cycle of the whole team, moved to a state."""
+def make_cycle(db, team_id=1, state="open", anonymous=False, path=ASCL, agreed="3"):
+    """Create a self-evaluation cycle of the whole team, moved to a state
+    (on the way to "agreed", every item is agreed at `agreed`)."""
     lead, members = team_people(db, team_id)
     cid = service.create_cycle(
         db,
@@ -35,7 +36,7 @@ def make_cycle(db, team_id=1, state="open", anonymous=False, path=ASCL):
     cycle = service.get_cycle(db, cid)
     for step in service.STATES[1 : service.STATES.index(state) + 1]:
         if step == "agreed":
-            agree_all(db, cycle, lead)
+            agree_all(db, cycle, lead, value=agreed)
         service.transition(db, cycle, step, actor_id=lead)
     return service.get_cycle(db, cid)
 
@@ -54,16 +55,21 @@ def agree_all(db, cycle, lead, value="3"):
         )
 
 
+def answer(db, cycle, user_id, item_id, value):
+    """Save one person's answer to one item, over their last one."""
+    current = service.my_answers(db, cycle["id"], user_id).get(item_id)
+    service.save_answer(
+        db,
+        cycle,
+        user_id,
+        item_id,
+        value=value,
+        comment="",
+        evidence="",
+        base_revision=current["revision"] if current else 0,
+    )
+
+
 def answer_all(db, cycle, user_id, value="4"):
     for item_id in cycle["snapshot"].item_ids:
-        current = service.my_answers(db, cycle["id"], user_id).get(item_id)
-        service.save_answer(
-            db,
-            cycle,
-            user_id,
-            item_id,
-            value=value,
-            comment="",
-            evidence="",
-            base_revision=current["revision"] if current else 0,
-        )
+        answer(db, cycle, user_id, item_id, value)

@@ -17,23 +17,31 @@ def csrf_token(client, url="/sign-in") -> str:
     return match.group(1) or match.group(2)
 
 
-class _Checked(HTMLParser):
-    def __init__(self, name):
+class _Tags(HTMLParser):
+    def __init__(self, tag):
         super().__init__()
-        self.name, self.values = name, []
+        self.tag, self.found = tag, []
 
     def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "input" and attrs.get("name") == self.name and "checked" in attrs:
-            self.values.append(attrs.get("value"))
+        if tag == self.tag:
+            self.found.append({k: "" if v is None else v for k, v in attrs})
+
+    handle_startendtag = handle_starttag
+
+
+def tags(html: str, tag: str, **attrs: str) -> list[dict]:
+    """Return the attributes of every `tag` element that has `attrs`, whatever
+    their order, with character references undone. Write `class_` for class,
+    `for_` for for, and `_` for `-` (`aria_describedby`)."""
+    want = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
+    parser = _Tags(tag)
+    parser.feed(html)
+    return [a for a in parser.found if all(a.get(k) == v for k, v in want.items())]
 
 
 def checked(html: str, name: str) -> list:
-    """Return the values of the checked inputs called name, whatever the
-    order of their attributes."""
-    parser = _Checked(name)
-    parser.feed(html)
-    return parser.values
+    """Return the values of the checked inputs called name."""
+    return [a.get("value") for a in tags(html, "input", name=name) if "checked" in a]
 
 
 def totp_code(db, email) -> str:

@@ -1,9 +1,7 @@
 """Who may reach the import pages. The cluster's lead leads partnership 2."""
 
 import pytest
-from access_table import ORDER, get_statuses, post_statuses, row, sign_in_as
-
-ADMIN_ONLY = row(302, 403, 403, 403, 403, 200)
+from access_table import ADMIN_ONLY, ORDER, get_statuses, post_statuses, row, sign_in_as
 
 GET_ROUTES = {
     "/admin/schools/import": ADMIN_ONLY,

@@ -1,21 +1,16 @@
 """Two tabs editing one action or one agreed score: the later save is shown
 beside the newer version, and the person chooses; nothing is lost silently."""
 
-import re
-from html import unescape
-
-from support import HEAD
+from support import HEAD, tags
 
 from peerreview.cycles import service as cycles
 from peerreview.plans import service as plans
-
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
 def _hidden(html: str) -> list[tuple[str, str]]:
     """The hidden fields of the conflict page's "Keep my edit" form."""
     form = html[html.index("Which do you want to keep?") :]
-    return [(k, unescape(v)) for k, v in HIDDEN.findall(form)]
+    return [(a["name"], a["value"]) for a in tags(form, "input", type="hidden")]
 
 
 def _action(db, number=1):
@@ -123,7 +118,7 @@ def test_a_stale_agreed_score_shows_both_and_keeps_either(demo, db, client, auth
     page = f"/cycles/{cid}/moderate"
     url = f"/cycles/{cid}/agree/{item}"
     html = client.get(page).get_data(as_text=True)
-    assert '<input type="hidden" name="revision" value="0">' in html
+    assert tags(html, "input", type="hidden", name="revision", value="0")
     # Two tabs open the meeting before any score is agreed; the first records.
     first = auth.post(
         url, {"value": "3", "rationale": "Mixed", "revision": "0"}, page=page

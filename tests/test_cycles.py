@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from cycle_support import agree_all, answer_all, make_cycle, team_people
+from cycle_support import ASCL, agree_all, answer_all, make_cycle, team_people
 from support import DEPUTY, HEAD, csrf_token, user_id
 
 from peerreview.cycles import service
@@ -503,7 +503,7 @@ def test_snapshot_survives_edits_to_the_file(demo, db, tmp_path):
     import shutil
 
     copy = tmp_path / "ascl.yaml"
-    shutil.copy(make_cycle.__defaults__[-1], copy)
+    shutil.copy(ASCL, copy)
     cycle = make_cycle(db, path=copy)
     before = cycle["snapshot"].data
     copy.write_text(

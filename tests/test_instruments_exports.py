@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import DEPUTY
+from support import DEPUTY, tags
 
 from peerreview.instruments import load_file, parse_text
 from peerreview.instruments.cli import instruments_cli
@@ -156,7 +156,7 @@ def test_printable_document_has_every_item_descriptor_and_action(demo, client, a
     response = client.get("/instruments/partnership-maturity/print")
     assert response.status_code == 200
     html = unescape(response.get_data(as_text=True))
-    assert '<link rel="stylesheet" href="/static/print/report.css">' in html
+    assert tags(html, "link", rel="stylesheet", href="/static/print/report.css")
     assert f"<h1>{instrument.title}</h1>" in html
     for n, item in enumerate(instrument.items(), start=1):
         assert f"{n}. {item.statement}" in html

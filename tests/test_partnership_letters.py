@@ -14,7 +14,7 @@ import re
 from html import unescape
 
 import pytest
-from cycle_support import ROOT, agree_all, team_people
+from cycle_support import ROOT, agree_all, make_cycle
 from support import TRUST_LEAD, user_id
 
 from peerreview.cycles import service as cycles
@@ -33,22 +33,8 @@ def _grades():
 
 
 def _self_agreed(db, team_id, code):
-    lead, members = team_people(db, team_id)
-    cid = cycles.create_cycle(
-        db,
-        instrument=load_file(SCORECARD),
-        team_id=team_id,
-        respondent_ids=[lead, *members],
-        closes_on="2027-03-14",
-        anonymous=False,
-        actor_id=lead,
-    )
-    cycle = cycles.get_cycle(db, cid)
-    cycles.transition(db, cycle, "open", actor_id=lead)
-    cycles.transition(db, cycle, "moderation", actor_id=lead)
-    agree_all(db, cycle, lead, value=code)
-    cycles.transition(db, cycle, "agreed", actor_id=lead)
-    return cid
+    cycle = make_cycle(db, team_id, state="agreed", path=SCORECARD, agreed=code)
+    return cycle["id"]
 
 
 def _peer_agreed(db, cycle, code):

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from cycle_support import make_cycle, team_people
+from cycle_support import answer, make_cycle, team_people
 from scoring_support import score_cycle
 from support import DEPUTY, GOVERNOR, HEAD
 
@@ -11,20 +11,6 @@ from peerreview.anonymity import INSIDE
 from peerreview.cycles import service as cycles
 from peerreview.cycles.moderation import individual_ratings, moderation_items
 from peerreview.results import service
-
-
-def _answer(db, cycle, user_id, item_id, value):
-    current = cycles.my_answers(db, cycle["id"], user_id).get(item_id)
-    cycles.save_answer(
-        db,
-        cycle,
-        user_id,
-        item_id,
-        value=value,
-        comment="",
-        evidence="",
-        base_revision=current["revision"] if current else 0,
-    )
 
 
 def _agree(db, cycle, lead, values, deferred=()):
@@ -51,10 +37,10 @@ def small_cycle(demo, db):
     cycle = make_cycle(db, state="open")
     people = [lead, *members]
     for uid, value in zip(people, ["4", "5", "5", "4", "na"], strict=True):
-        _answer(db, cycle, uid, "ascl-01", value)
+        answer(db, cycle, uid, "ascl-01", value)
     for item_id in cycle["snapshot"].item_ids[1:]:
         for uid in people:
-            _answer(db, cycle, uid, item_id, "3")
+            answer(db, cycle, uid, item_id, "3")
     cycles.transition(db, cycle, "moderation", actor_id=lead)
     _agree(db, cycle, lead, {"ascl-01": "5"}, deferred={"ascl-02"})
     cycles.transition(db, cycle, "agreed", actor_id=lead)
@@ -188,7 +174,7 @@ def test_anonymous_small_groups_are_withheld(demo, db, client, auth):
     for item_id in cycle["snapshot"].item_ids:
         raters = [lead, members[0]] if item_id == "ascl-01" else [lead, *members]
         for uid in raters:
-            _answer(db, cycle, uid, item_id, "4")
+            answer(db, cycle, uid, item_id, "4")
     cycles.transition(db, cycle, "moderation", actor_id=lead)
     _agree(db, cycle, lead, {})
     cycles.transition(db, cycle, "agreed", actor_id=lead)
@@ -227,7 +213,7 @@ def test_provisional_results_for_the_lead_in_moderation(demo, db, client, auth):
     lead, members = team_people(db)
     cycle = make_cycle(db, state="open")
     for uid, value in zip([lead, *members], "12345", strict=True):
-        _answer(db, cycle, uid, "ascl-01", value)
+        answer(db, cycle, uid, "ascl-01", value)
     cycles.transition(db, cycle, "moderation", actor_id=lead)
     r = service.cycle_results(db, cycles.get_cycle(db, cycle["id"]))
     assert r["provisional"] is True
@@ -263,7 +249,7 @@ def test_maturity_results_show_the_grid(demo, db, client, auth):
     )
     for item_id in cycle["snapshot"].item_ids:
         for uid in [lead, *members]:
-            _answer(db, cycle, uid, item_id, "2")
+            answer(db, cycle, uid, item_id, "2")
     cycles.transition(db, cycle, "moderation", actor_id=lead)
     _agree(db, cycle, lead, {"joint-practice-development": "4"})
     cycles.transition(db, cycle, "agreed", actor_id=lead)

@@ -15,7 +15,7 @@ from html import unescape
 
 import openpyxl
 import pytest
-from cycle_support import ROOT, team_people
+from cycle_support import ROOT, make_cycle, team_people
 from support import HEAD
 
 from peerreview.cycles import service
@@ -32,17 +32,8 @@ def scorecard(demo_full):
     """An agreed self-evaluation of Northfield Primary on the scorecard."""
     db = demo_full
     lead, members = team_people(db, 1)
-    cid = service.create_cycle(
-        db,
-        instrument=load_file(SCORECARD),
-        team_id=1,
-        respondent_ids=[lead, *members],
-        closes_on="2027-03-14",
-        anonymous=False,
-        actor_id=lead,
-    )
-    cycle = service.get_cycle(db, cid)
-    service.transition(db, cycle, "open", actor_id=lead)
+    cycle = make_cycle(db, 1, path=SCORECARD)
+    cid = cycle["id"]
     for n, uid in enumerate([lead, *members]):
         for item_id, grade in zip(cycle["snapshot"].item_ids, RATED, strict=True):
             # Half a grade apart: medians fall on or between grades.
