@@ -270,7 +270,10 @@ def migrate_command():
     """Apply pending migrations to the configured database."""
     db = connect(current_app.config["DATABASE"])
     applied = migrate(db)
-    click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied) or 'none'}")
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
+    else:
+        click.echo("The database is up to date: no migration to apply.")
 
 
 def backup(source, target) -> None:
