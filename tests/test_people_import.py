@@ -167,3 +167,12 @@ class _FakeSMTP:
 
     def send_message(self, msg):
         self.sent.append(msg)
+
+
+def test_a_long_list_of_unusable_lines_shows_the_first_500(demo, db, client, auth):
+    auth.login(HEAD)
+    text = "email,name,role\n" + "not-an-email,Nobody,Team member\n" * 502
+    _, page = upload(client, "/teams/1/people/import", text)
+    assert "502 lines that cannot be used" in page
+    assert "501 not-an-email" in page and "502 not-an-email" not in page
+    assert "and 2 more lines." in page
