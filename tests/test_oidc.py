@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from bench.bench_saves import free_port
 from oidc_provider_mock import run_server_in_thread
 from support import ADMIN, HEAD, TOKEN, csrf_token, totp_code, user_id
 
@@ -26,7 +27,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning:authlib.oauth2.rfc6749"),
 ]
 
-PORT = 5161
+# A free port, not a fixed one: several checkouts may run this at once.
+PORT = free_port()
 ISSUER = f"http://localhost:{PORT}"
 CLIENT_ID = "peerreview-test"
 
@@ -385,10 +387,10 @@ def test_a_provider_that_does_not_answer_gets_a_page_not_an_error(tmp_path, _tem
             "DATABASE": str(path),
             "SECRET_KEY": "test-secret-key",
             "SERVER_NAME": "localhost",
-            # Nothing listens on this port of ours.
+            # Nothing listens on this port: it was free a moment ago.
             "OIDC_PROVIDERS": {
                 "google": {
-                    "issuer": "http://localhost:5169",
+                    "issuer": f"http://localhost:{free_port()}",
                     "client_id": CLIENT_ID,
                     "client_secret": "s",
                 }

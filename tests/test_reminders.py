@@ -13,6 +13,7 @@ import email.policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from bench.bench_saves import free_port
 from support import DEPUTY, HEAD, TRUST_LEAD, user_id
 
 from peerreview import reminders
@@ -21,7 +22,8 @@ from peerreview.peer import service as peer
 
 pytestmark = pytest.mark.slow
 
-PORT = 2531
+# A free port, not a fixed one: several checkouts may run this at once.
+PORT = free_port()
 TODAY = datetime.date(2026, 12, 3)
 RIVERSIDE_HEAD = "headteacher@riversideinfant.example.org"
 
