@@ -144,6 +144,30 @@ def load_schools_batch(db, token: str) -> tuple[dict, dict | None]:
     return batch, p
 
 
+# The roles an invitation may give, by the kind of organisation it is into.
+INVITABLE_ROLES = {
+    "team": ("team_lead", "team_member"),
+    "partnership": ("partnership_lead", "governor"),
+    "school": ("governor",),
+}
+
+
+def load_invite_scope(db, scope_type: str, scope_id: int) -> tuple[dict, list[str]]:
+    """Return the organisation an invitation is into and the roles this person
+    may give in it; 404 when there is no such organisation or they may give none."""
+    load = {"team": load_team, "partnership": load_partnership, "school": load_school}
+    if scope_type not in load:
+        abort(404)
+    scope = load[scope_type](db, scope_id)
+    allowed = [
+        role
+        for role in INVITABLE_ROLES[scope_type]
+        if perm.can_invite(current_user, role, scope_type, scope)
+    ]
+    perm.require(bool(allowed), hide=True)
+    return scope, allowed
+
+
 def load_person(db, uid: int) -> dict:
     """Return an account's row, or 404 (for the admin's pages, which check first:
     whether an account exists is no one else's business)."""

@@ -109,3 +109,19 @@ def test_home_tags_the_teams_a_person_leads(demo, client, auth):
     auth.logout()
     auth.login(DEPUTY)
     assert "Team lead</strong>" not in client.get("/").get_data(as_text=True)
+
+
+def test_load_invite_scope_gives_the_roles_this_person_may_give(app, demo, db):
+    with app.test_request_context():
+        login_user(_person(db, TRUST_LEAD))
+        scope, roles = loaders.load_invite_scope(db, "partnership", 1)
+        assert (scope["id"], roles) == (1, ["partnership_lead", "governor"])
+        login_user(_person(db, HEAD))
+        assert loaders.load_invite_scope(db, "team", 1)[1] == [
+            "team_lead",
+            "team_member",
+        ]
+        with pytest.raises(NotFound):  # no such kind of organisation
+            loaders.load_invite_scope(db, "board", 1)
+        with pytest.raises(NotFound):  # nothing the head may give there
+            loaders.load_invite_scope(db, "partnership", 1)

@@ -2,7 +2,6 @@
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -18,7 +17,7 @@ from ..accounts.forms import InviteForm
 from ..cycles import service as cycles
 from ..db import get_db
 from ..formtools import options, refusal_shown
-from ..loaders import load_partnership, load_school, load_team
+from ..loaders import load_invite_scope, load_partnership, load_school, load_team
 from ..results import service as results_service
 from . import service
 from .forms import AddSchoolForm, PartnershipForm, SchoolForm, TeamForm
@@ -242,15 +241,11 @@ def _team_cycles(db, t) -> list[dict]:
     return out
 
 
-_SCOPE_LOADERS = {
-    "team": (load_team, ("team_lead", "team_member"), "orgs.team", "tid"),
-    "partnership": (
-        load_partnership,
-        ("partnership_lead", "governor"),
-        "orgs.partnership",
-        "pid",
-    ),
-    "school": (load_school, ("governor",), "orgs.school", "sid"),
+# Each kind of organisation's page: (endpoint, its id's argument).
+_PAGES = {
+    "team": ("orgs.team", "tid"),
+    "partnership": ("orgs.partnership", "pid"),
+    "school": ("orgs.school", "sid"),
 }
 
 
@@ -259,7 +254,9 @@ _SCOPE_LOADERS = {
 def invite(scope_type, scope_id):
     """Invite someone by email into a role in an organisation."""
     db = get_db()
-    scope, allowed, back = _invitable(db, scope_type, scope_id)
+    scope, allowed = load_invite_scope(db, scope_type, scope_id)
+    endpoint, arg = _PAGES[scope_type]
+    back = url_for(endpoint, **{arg: scope_id})
     form = InviteForm()
     form.role.choices = options((r, accounts.ROLES[r]) for r in allowed)
     if form.validate_on_submit():
@@ -274,18 +271,6 @@ def invite(scope_type, scope_id):
             back=back,
         )
     return render_template("orgs/invite.html", form=form, scope=scope, back=back)
-
-
-def _invitable(db, scope_type, scope_id):
-    """The organisation, the roles this person may invite into it and its page;
-    404 when there is no such organisation or they may invite into none."""
-    if scope_type not in _SCOPE_LOADERS:
-        abort(404)
-    loader, roles, endpoint, arg = _SCOPE_LOADERS[scope_type]
-    scope = loader(db, scope_id)
-    allowed = [r for r in roles if perm.can_invite(current_user, r, scope_type, scope)]
-    perm.require(bool(allowed), hide=True)
-    return scope, allowed, url_for(endpoint, **{arg: scope_id})
 
 
 def _create_invitation(db, form, scope_type, scope_id) -> str:
