@@ -25,8 +25,8 @@ _FORMATS = {
 }
 
 
-def _load_results(db, cid):
-    """Load a cycle the signed-in person may see results of, and its figures."""
+def _results_for(db, cid):
+    """The cycle (through its loader and check), its team and the figures this person may see."""
     cycle, team = load_results_cycle(db, cid)
     results = service.cycle_results(db, cycle, anonymity.viewer_of(current_user, cycle))
     return cycle, team, results
@@ -48,7 +48,7 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 def show(cid):
     """A cycle's results: headline, section chart, items, strengths, priorities."""
     db = get_db()
-    cycle, team, results = _load_results(db, cid)
+    cycle, team, results = _results_for(db, cid)
     return render_template(
         "results/show.html",
         cycle=cycle,
@@ -97,7 +97,7 @@ def _carry(db, cycle, results) -> dict | None:
 def export_results(cid, fmt):
     """Download agreed (or, for the lead, provisional) scores as CSV or XLSX."""
     db = get_db()
-    _cycle, _team, results = _load_results(db, cid)
+    _cycle, _team, results = _results_for(db, cid)
     mimetype, build, _ = _FORMATS[fmt]
     what = "provisional-results" if results["provisional"] else "results"
     return _download(build(results), mimetype, export.filename(results, what, fmt))
