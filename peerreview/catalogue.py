@@ -157,6 +157,37 @@ def find(
     )
 
 
+# Who an instrument is for, as a refusal names them.
+AUDIENCE_NAMES = {
+    "school_leadership_team": "a school's senior leadership team",
+    "trust_board": "a trust board",
+    "partnership": "a partnership",
+}
+
+# What a team of each kind would use an instrument for, as a refusal says it.
+SELF_EVALUATION_BY = {
+    "slt": "a self-evaluation by a school's leadership team",
+    "board": "a self-evaluation by a trust board",
+}
+
+
+def why_not_offered(db, instrument_id, partnership_ids=(), *, use: str) -> str:
+    """Why a form refuses an instrument it did not offer (one posted by hand).
+
+    An instrument these partnerships may see is named, with who it is for and
+    that it is not for `use` (such as "a peer review of a school"); any other
+    id is refused without saying whether it exists.
+    """
+    other = find(db, instrument_id, partnership_ids) if instrument_id else None
+    if other is None:
+        return "Choose an instrument"
+    meant = AUDIENCE_NAMES.get(other.audience, "another kind of team")
+    return (
+        f"“{other.title}” is for {meant}, not for {use}: "
+        "choose one of the instruments listed."
+    )
+
+
 def for_team(db, team: dict) -> list[Instrument]:
     """Return the instruments a team may run on itself (its partnerships', its kind's)."""
     return available(db, team["partnership_ids"], team_kind=team["kind"])

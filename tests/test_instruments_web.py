@@ -1,6 +1,7 @@
 """The instrument library in the browser: list, preview, download and upload."""
 
 import io
+import logging
 import pathlib
 import re
 
@@ -542,6 +543,10 @@ def test_own_instrument_in_the_cycle_form_only_for_its_teams(
     )
     assert response.status_code == 200
     assert db.execute("SELECT count(*) FROM cycles").fetchone()[0] == before
+    # Another partnership's instrument is refused without a word of it.
+    refused = response.get_data(as_text=True)
+    assert "Welcome check" not in refused and "Not a valid choice" not in refused
+    assert "There is a problem" in refused
     auth.logout()
     # The trust's school can run a cycle with it.
     auth.login(RIVERSIDE_HEAD)
@@ -654,7 +659,9 @@ def team_members(db, tid) -> list[int]:
     ]
 
 
-def test_a_school_team_is_offered_only_instruments_meant_for_it(demo, db, client, auth):
+def test_a_school_team_is_offered_only_instruments_meant_for_it(
+    demo, db, client, auth, caplog
+):
     by_audience = {load_file(p).id: load_file(p).audience for p in FILES}
     auth.login(RIVERSIDE_HEAD)
     page = client.get("/teams/2/cycles/new").get_data(as_text=True)
@@ -665,39 +672,57 @@ def test_a_school_team_is_offered_only_instruments_meant_for_it(demo, db, client
     }
     assert "mat-governance" not in offered(page)
     assert "Instruments for a trust board are not." in unescape(page)
-    # A trust board's instrument posted by hand is refused, and nothing is created.
+    # A trust board's instrument posted by hand is refused, said and logged,
+    # and nothing is created.
     before = cycles_count(db)
-    response = auth.post(
-        "/teams/2/cycles/new",
-        {
-            "instrument": "mat-governance",
-            "respondents": team_members(db, 2),
-            "anonymous": "named",
-        },
-        page="/teams/2/cycles/new",
-    )
+    with caplog.at_level(logging.WARNING):
+        response = auth.post(
+            "/teams/2/cycles/new",
+            {
+                "instrument": "mat-governance",
+                "respondents": team_members(db, 2),
+                "anonymous": "named",
+            },
+            page="/teams/2/cycles/new",
+        )
+    text = unescape(response.get_data(as_text=True))
     assert response.status_code == 200
-    assert "Choose an instrument" in response.get_data(as_text=True)
+    assert "There is a problem" in text and "Not a valid choice" not in text
+    assert (
+        "“MAT governance self-assessment” is for a trust board, not for a "
+        "self-evaluation by a school's leadership team: choose one of the "
+        "instruments listed." in text
+    )
     assert cycles_count(db) == before
+    assert "refused new cycle at /teams/2/cycles/new" in caplog.text
+    assert "'mat-governance' is not offered" in caplog.text
 
 
-def test_a_trust_board_is_offered_only_board_instruments(demo, db, client, auth):
+def test_a_trust_board_is_offered_only_board_instruments(
+    demo, db, client, auth, caplog
+):
     tid, lead = db.execute(BOARD_LEAD).fetchone()
     auth.login(lead)
     page = client.get(f"/teams/{tid}/cycles/new").get_data(as_text=True)
     boards = {load_file(p).id for p in FILES if load_file(p).audience == "trust_board"}
     assert offered(page) == boards and "mat-governance" in boards
     before = cycles_count(db)
-    refused = auth.post(
-        f"/teams/{tid}/cycles/new",
-        {
-            "instrument": "ascl-closing-gaps",
-            "respondents": team_members(db, tid),
-            "anonymous": "named",
-        },
-        page=f"/teams/{tid}/cycles/new",
-    )
+    with caplog.at_level(logging.WARNING):
+        refused = auth.post(
+            f"/teams/{tid}/cycles/new",
+            {
+                "instrument": "ascl-closing-gaps",
+                "respondents": team_members(db, tid),
+                "anonymous": "named",
+            },
+            page=f"/teams/{tid}/cycles/new",
+        )
     assert refused.status_code == 200 and cycles_count(db) == before
+    assert (
+        "is for a school's senior leadership team, not for a self-evaluation by "
+        "a trust board" in unescape(refused.get_data(as_text=True))
+    )
+    assert "'ascl-closing-gaps' is not offered" in caplog.text
     created = auth.post(
         f"/teams/{tid}/cycles/new",
         {

@@ -220,6 +220,8 @@ def open_cycle_form(
         [("", "Choose an instrument")]
         + [(i.id, f"{i.title} ({i.item_count} items)") for i in instruments]
     )
+    # An instrument not listed is refused by the view, with the reason.
+    form.instrument.validate_choice = False
     form.instrument.description = FOR_TEAM.get(team_kind, "")
     form.respondents.choices = options((m["id"], m["name"]) for m in members)
     if fresh:

@@ -56,10 +56,8 @@ def new(tid):
         team_kind=team["kind"],
     )
     if form.validate_on_submit():
-        instrument = catalogue.find_for_team(db, team, form.instrument.data)
-        if instrument is None:
-            form.instrument.errors = ["Choose an instrument"]
-        else:
+        instrument = _chosen_instrument(db, team, form)
+        if instrument is not None:
             cid = service.create_cycle(
                 db,
                 instrument=instrument,
@@ -70,6 +68,25 @@ def new(tid):
             flash(DRAFTED, "success")
             return redirect(url_for("cycles.show", cid=cid))
     return render_template("cycles/new.html", form=form, team=team)
+
+
+def _chosen_instrument(db, team, form):
+    """The instrument chosen, when the team may run it on itself; else None,
+    with the reason under the field (logged: the page never offers one)."""
+    chosen = form.instrument.data
+    instrument = catalogue.find_for_team(db, team, chosen)
+    if instrument is None:
+        use = catalogue.SELF_EVALUATION_BY.get(team["kind"], "this team")
+        form.instrument.errors = [
+            catalogue.why_not_offered(db, chosen, team["partnership_ids"], use=use)
+        ]
+        log.warning(
+            "refused new cycle at %s by user %s: instrument %r is not offered",
+            request.path,
+            current_user.id,
+            chosen,
+        )
+    return instrument
 
 
 @bp.route("/cycles/<int:cid>")

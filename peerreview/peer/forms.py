@@ -25,17 +25,6 @@ INSTRUMENTS_LISTED = (
 )
 
 
-def not_for_peer_review(instrument) -> str:
-    """Why an instrument that exists is not one a round may use."""
-    meant = {"trust_board": "a trust board"}.get(
-        instrument.audience, "another kind of team"
-    )
-    return (
-        f"“{instrument.title}” is for {meant}, not for a peer review of a "
-        "school: choose one of the instruments listed."
-    )
-
-
 class _RoundForm(FlaskForm):
     title = StringField(
         "Title of the round",

@@ -28,7 +28,6 @@ from .forms import (
     chosen_lead,
     findings_answers,
     findings_form,
-    not_for_peer_review,
     plan_form,
     reviewers_form,
     round_fields,
@@ -37,6 +36,7 @@ from .links import back_to_review
 
 bp = Blueprint("peer", __name__)
 log = logging.getLogger(__name__)
+PEER_REVIEW_OF_A_SCHOOL = "a peer review of a school"
 PLANNED = "The round is planned and each host's peer review is open to its reviewers."
 
 
@@ -106,9 +106,8 @@ def _chosen_instrument(db, pid, form):
     chosen = form.instrument.data
     instrument = catalogue.find(db, chosen, {pid}, team_kind=service.HOST_TEAM_KIND)
     if instrument is None:
-        other = catalogue.find(db, chosen, {pid})
         form.instrument.errors = [
-            not_for_peer_review(other) if other else "Choose an instrument"
+            catalogue.why_not_offered(db, chosen, {pid}, use=PEER_REVIEW_OF_A_SCHOOL)
         ]
         log.warning(
             "refused peer round at %s by user %s: instrument %r is not offered",
