@@ -5,6 +5,7 @@ report, governors' summary and partnership report, and for a long plan.
 """
 
 import pytest
+from markupsafe import escape
 from test_reports import _agreed_cycle_with_full_plan
 from weasyprint.formatting_structure import boxes
 
@@ -148,3 +149,18 @@ def test_one_further_action_is_named(app):
         html = str(macro(plan, full=False, limit=2))
     assert "the first 2 of 3 actions" in html
     assert "1 further action, number 3, is in the team report" in html
+
+
+def test_an_action_lists_the_statements_it_addresses_as_sentences(
+    demo_full, app, long_plan
+):
+    html = _cycle_html(app, demo_full, long_plan, "team")
+    several = [
+        a
+        for a in plans.get_plan(demo_full, long_plan)["actions"]
+        if len(a["items"]) > 1
+    ]
+    assert several and ".;" not in html
+    first, second = several[0]["items"][:2]
+    joined = f"{first['statement']} {second['statement']}"
+    assert str(escape(joined)) in html
