@@ -845,3 +845,14 @@ def m022_second_factor_secrets_sealed(db):
     ):
         second_factor_key.create_file()
     second_factor_key.seal_plain(db, second_factor_key.box())
+
+
+@migrations()
+def m022_sign_in_challenges_for_any_address(db):
+    # After many wrong passwords for an email address, every sign-in to it
+    # goes on to the code page, whether the account exists, has a second
+    # factor or not, so the answer tells a guesser nothing: such a
+    # challenge names the email address, and an account only when the
+    # password was right.
+    db["sign_in_challenges"].add_column("email", str)
+    db["sign_in_challenges"].transform(not_null={"user_id": False})

@@ -85,41 +85,37 @@ def account_wait(db, email: str, at: float | None = None) -> int:
     return max(0, int(last + delay - at + 0.999)) if delay else 0
 
 
-def sign_in_wait(db, email: str, ip: str, *, has_code: bool) -> str | None:
-    """Why a password may not be checked now (the address is locked out, or
-    the account slowed down), or None.
-
-    Someone else's failures never keep out a person with a second factor:
-    their password is always checked, and the code still stands between a
-    guesser and the account. Others wait a growing delay.
-    """
-    address_wait = address_lock_remaining(db, ip)
-    if address_wait:
-        minutes = max(1, (address_wait + 59) // 60)
-        log.warning("sign-in locked for %s from %s", email, ip)
-        return (
-            "Too many failed sign-in attempts. For your security, sign-in is "
-            f"locked: try again in {minutes} minute{'s' if minutes != 1 else ''}."
-        )
-    wait = 0 if has_code else account_wait(db, email)
-    if wait:
-        failures, _ = account_failures(db, email)
-        log.warning("sign-in slowed for %s from %s: %s failures", email, ip, failures)
-        return _slowed_message(wait)
-    return None
-
-
-def _slowed_message(wait: int) -> str:
-    if wait >= 90:
-        minutes = (wait + 59) // 60
-        when = f"{minutes} minutes"
-    else:
-        when = f"{wait} second{'s' if wait != 1 else ''}"
+def address_wait(db, ip: str) -> str | None:
+    """Why no sign-in is checked from this address now (it is locked out), or None."""
+    remaining = address_lock_remaining(db, ip)
+    if not remaining:
+        return None
+    minutes = max(1, (remaining + 59) // 60)
+    log.warning("sign-in locked from %s", ip)
     return (
-        "There have been many failed attempts to sign in to this account, so each "
-        f"attempt now waits a little longer. Try again in {when}. With two-step "
-        "sign-in turned on (under Sign-in and security), nobody else's attempts "
-        "can make you wait."
+        "Too many failed sign-in attempts. For your security, sign-in is "
+        f"locked: try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    )
+
+
+def slowed_message(wait: int) -> str:
+    """What the code page says after many wrong passwords for an email address.
+
+    Every sign-in to that address sees it, whether the account exists or has
+    a second factor, so it says nothing about either.
+    """
+    if wait <= 0:
+        when = "now"
+    elif wait >= 90:
+        when = f"in {(wait + 59) // 60} minutes"
+    else:
+        when = f"in {wait} second{'s' if wait != 1 else ''}"
+    return (
+        "There have been many failed attempts to sign in to this account. If "
+        "you use two-step sign-in, enter the code from your authenticator app. "
+        "If you do not, you need no code: sign in again with your password "
+        f"{when}. With two-step sign-in turned on (under Sign-in and security), "
+        "nobody else's attempts can make you wait."
     )
 
 

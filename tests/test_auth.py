@@ -106,27 +106,36 @@ def test_without_a_second_factor_failures_bring_growing_delays(demo, client, db)
         _attempt(client, HEAD, "wrong-password", f"203.0.113.{n}")
     # Below the threshold nothing waits.
     assert security.account_wait(db, HEAD) == 0
-    # A guesser who tries again too soon is refused unheard, and not counted.
-    _attempt(client, HEAD, "wrong-password", "203.0.113.4")
-    assert _attempt(client, HEAD, "wrong-password", "203.0.113.5").status_code == 429
+    wrong = _attempt(client, HEAD, "wrong-password", "203.0.113.4")
+    assert "The email address or password is not right" in wrong.get_data(
+        as_text=True
+    )
+    # From now on every sign-in to the address meets the code page (as it
+    # would for any account or none); until the wait after the last failure
+    # is over, even the right password goes no further, and is not counted.
+    too_soon = _attempt(client, HEAD, "peerreview-demo", "198.51.100.7")
+    assert too_soon.headers["Location"] == "/sign-in/code"
+    text = client.get("/sign-in/code").get_data(as_text=True)
+    assert "many failed attempts to sign in to this account" in text
+    assert "sign in again with your password in 1 second" in text
+    assert client.get("/").status_code == 302
     assert security.account_failures(db, HEAD)[0] == security.SLOW_AFTER
-    # One who waits each delay out gets in a few guesses more, each wait longer.
+    # Each wrong password is counted, and each wait is longer.
     waits = []
     for n in range(security.SLOW_AFTER, 10):
         failures = security.account_failures(db, HEAD)[0]
         waits.append(security.account_delay(failures))
         db.execute("UPDATE login_attempts SET at = at - ?", [waits[-1] + 1])
         response = _attempt(client, HEAD, "wrong-password", f"203.0.113.{n}")
-        assert response.status_code == 200
+        assert response.headers["Location"] == "/sign-in/code"
     assert waits == sorted(waits) and waits[-1] > waits[0]
     response = _attempt(client, HEAD, "peerreview-demo", "198.51.100.7")
-    text = response.get_data(as_text=True)
-    assert response.status_code == 429
-    assert "many failed attempts to sign in to this account" in text
-    wait = int(re.search(r"Try again in (\d+) seconds?", text).group(1))
+    assert response.headers["Location"] == "/sign-in/code"
+    text = client.get("/sign-in/code").get_data(as_text=True)
+    wait = int(re.search(r"password in (\d+) seconds?", text).group(1))
     assert 2 < wait <= security.account_delay(10) == 32
-    # A refused attempt is not counted, so waiting is enough.
     assert security.account_failures(db, HEAD)[0] == 10
+    # Waiting is enough: then the right password signs in.
     db.execute("UPDATE login_attempts SET at = at - 33")
     assert (
         _attempt(client, HEAD, "peerreview-demo", "198.51.100.7").headers["Location"]

@@ -322,9 +322,20 @@ def _token_hash(token: str) -> str:
 
 
 def start_challenge(
-    db, user_id: int, purpose: str, *, password_ok: bool, slowed: bool, ip: str
+    db,
+    user_id: int | None,
+    purpose: str,
+    *,
+    password_ok: bool,
+    slowed: bool,
+    ip: str,
+    email: str | None = None,
 ) -> str:
-    """Record a sign-in waiting for its second step; return its secret token."""
+    """Record a sign-in waiting for its second step; return its secret token.
+
+    One with no account (user_id None, password_ok False) is the code page
+    after many wrong passwords for an email address: no code opens it.
+    """
     token = secrets.token_urlsafe(32)
     with immediate(db):
         # Old finished or expired challenges are of no further use.
@@ -336,6 +347,7 @@ def start_challenge(
             {
                 "token_hash": _token_hash(token),
                 "user_id": user_id,
+                "email": email,
                 "password_ok": int(password_ok),
                 "slowed": int(slowed),
                 "purpose": purpose,
@@ -402,9 +414,16 @@ class CodeCheck:
     wrong: str | None = None
 
 
-def check_code(db, challenge: dict, code: str, ip: str, *, recovery: bool) -> CodeCheck:
-    """Check the code for a sign-in's challenge, and record the try."""
-    user = db["users"].get(challenge["user_id"])
+def check_code(
+    db, challenge: dict, code: str, ip: str, *, recovery: bool, box=None
+) -> CodeCheck:
+    """Check the code for a sign-in's challenge, and record the try.
+
+    A challenge without a right password (the code page after many wrong
+    passwords) takes the same steps, and is opened by no code.
+    """
+    user = db["users"].get(challenge["user_id"]) if challenge["user_id"] else None
+    email = challenge.get("email") or user["email"]
     if address_lock_remaining(db, ip):
         return CodeCheck(
             start_again="Too many failed sign-in attempts. For your security, "
@@ -412,15 +431,15 @@ def check_code(db, challenge: dict, code: str, ip: str, *, recovery: bool) -> Co
         )
     # Someone holding the password is guessing codes: only the recovery
     # codes (too many to guess) still open the account, for a while.
-    capped = looks_like_totp(code) and code_failures(db, user["email"]) >= CODE_LIMIT
+    capped = looks_like_totp(code) and code_failures(db, email) >= CODE_LIMIT
     used = None
-    if challenge["password_ok"] and not capped:
-        used = verify(db, user["id"], code)
+    if challenge["password_ok"] and user and not capped:
+        used = verify(db, user["id"], code, box=box)
     if used and finish_challenge(db, challenge["id"]):
-        record_attempt(db, user["email"], ip, True, kind="code")
+        record_attempt(db, email, ip, True, kind="code")
         return CodeCheck(used=used)
-    record_attempt(db, user["email"], ip, False, kind="code")
-    log.info("wrong second-step code for %s from %s", user["email"], ip)
+    record_attempt(db, email, ip, False, kind="code")
+    log.info("wrong second-step code for %s from %s", email, ip)
     left = wrong_guess(db, challenge["id"], last=challenge["slowed"])
     if challenge["slowed"]:
         return CodeCheck(

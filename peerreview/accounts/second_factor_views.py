@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user
 from .. import permissions as perm
 from ..db import get_db
 from ..formtools import refused_status
+from ..security import account_wait, slowed_message
 from . import oidc, second_factor, second_factor_key, service
 from .forms import CodeForm, EmptyForm, RecoveryCodeForm
 from .views import _load_user_or_404, bp
@@ -87,8 +88,7 @@ def second_step():
     recovery = request.args.get("recovery") == "1"
     form = RecoveryCodeForm() if recovery else CodeForm()
     if not form.validate_on_submit():
-        page = render_template("auth/code.html", form=form, recovery=recovery)
-        return page, refused_status(form)
+        return _code_page(db, challenge, form, recovery), refused_status(form)
     ip = request.remote_addr or "-"
     check = second_factor.check_code(
         db, challenge, form.code.data, ip, recovery=recovery
@@ -99,7 +99,27 @@ def second_step():
         return _signed_in_with_code(db, challenge["user_id"], check.used)
     form.code.data = ""  # a wrong code is no use to edit
     form.code.errors = [check.wrong]
-    return render_template("auth/code.html", form=form, recovery=recovery)
+    return _code_page(db, challenge, form, recovery)
+
+
+def _code_page(db, challenge, form, recovery):
+    return render_template(
+        "auth/code.html",
+        form=form,
+        recovery=recovery,
+        slowed=_slowed_note(db, challenge),
+    )
+
+
+def _slowed_note(db, challenge):
+    """After many wrong passwords for the address, what the code page adds:
+    the same for every account, or none."""
+    if not challenge["slowed"]:
+        return None
+    email = challenge.get("email")
+    if not email:
+        email = db["users"].get(challenge["user_id"])["email"]
+    return slowed_message(account_wait(db, email))
 
 
 def _signed_in_with_code(db, user_id, used):

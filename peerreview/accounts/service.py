@@ -39,13 +39,15 @@ class PasswordCheck:
     """What a sign-in with a password comes to."""
 
     user: dict | None
-    # Why the password was not checked: locked out or slowed down (a 429).
+    # Why the password was not checked: the address is locked out (a 429).
     waiting: str | None = None
-    # The password is right and the account active.
+    # The password is right, the account active, and sign-in goes on now
+    # (in, to the code page, or to setting up a second factor).
     ok: bool = False
-    # The account has had many wrong passwords lately.
+    # The email address has had many wrong passwords lately.
     slowed: bool = False
-    # Sign-in goes on (to the second step, or in).
+    # Sign-in goes on to another page: when not ok, to a code page that no
+    # code opens, whatever the account (none, with a second factor or not).
     goes_on: bool = False
 
 
@@ -142,24 +144,32 @@ def find_user(db, email: str) -> dict | None:
 def check_sign_in(db, email: str, password: str, ip: str) -> PasswordCheck:
     """Check a password under the sign-in throttling rules, and record the try.
 
-    Once an account has had many wrong passwords, a person with a second
-    factor goes on to the code page whether or not the password was right,
-    so a guesser cannot tell which it was.
+    The answer to a wrong password is the same whether the account exists,
+    and whether it has a second factor, at every count of failures: below
+    SLOW_AFTER wrong passwords for the address, "not right"; from then on,
+    the code page, which no code opens. The password is always checked (the
+    same argon2 work for an address without an account) and a wrong one
+    always counted. From then on a right password goes on at once for an
+    account with a second factor (the code still stands between a guesser
+    and it, and nobody else's failures keep its owner out), and for others
+    once the wait since the last failure is over; until then they too get the
+    code page, which says how long to wait.
     """
+    waiting = security.address_wait(db, ip)
+    if waiting:
+        return PasswordCheck(None, waiting=waiting)
     user = find_user(db, email)
     has_code = bool(user and user["totp_secret"] and user["active"])
     failures, _ = security.account_failures(db, email)
     slowed = failures >= security.SLOW_AFTER
-    waiting = security.sign_in_wait(db, email, ip, has_code=has_code)
-    if waiting:
-        return PasswordCheck(user, waiting=waiting)
-    ok = security.check_password(user and user["password_hash"], password)
-    ok = ok and bool(user["active"])
-    security.record_attempt(db, email, ip, ok)
-    goes_on = ok or (has_code and slowed)
-    if not goes_on:
+    wait = security.account_wait(db, email) if slowed else 0
+    right = security.check_password(user and user["password_hash"], password)
+    right = right and bool(user["active"])
+    security.record_attempt(db, email, ip, right)
+    if not right:
         log.info("failed sign-in for %s from %s", email, ip)
-    return PasswordCheck(user, ok=ok, slowed=slowed, goes_on=goes_on)
+    ok = right and (has_code or not wait)
+    return PasswordCheck(user, ok=ok, slowed=slowed, goes_on=ok or slowed)
 
 
 def has_password(db, user_id: int) -> bool:

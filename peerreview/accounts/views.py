@@ -98,16 +98,25 @@ def login():
     if check.waiting:
         form.form_errors.append(check.waiting)
         return render_template("auth/login.html", form=form), 429
+    if check.ok:
+        return _after_password(db, check.user, ip, slowed=check.slowed)
     if check.goes_on:
-        return _after_password(db, check.user, ip, ok=check.ok, slowed=check.slowed)
-    form.password.errors = [
-        *form.password.errors,
-        "The email address or password is not right",
-    ]
+        return _code_page_opened_by_no_code(db, email, ip)
+    form.password.errors = ["The email address or password is not right"]
     return render_template("auth/login.html", form=form)
 
 
-def _after_password(db, user, ip, *, ok=True, slowed=False):
+def _code_page_opened_by_no_code(db, email, ip):
+    """After many wrong passwords for an address: the code page, the same for
+    every account or none, which no code opens."""
+    session["challenge"] = second_factor.start_challenge(
+        db, None, "code", password_ok=False, slowed=True, ip=ip, email=email
+    )
+    session["next"] = safe_next(request.args.get("next"))
+    return redirect(url_for("auth.second_step"))
+
+
+def _after_password(db, user, ip, *, slowed=False):
     """Sign in, or go on to the second step (or to setting one up)."""
     account = service.load_account(db, user["id"])
     nxt = safe_next(request.args.get("next"))
@@ -121,7 +130,13 @@ def _after_password(db, user, ip, *, ok=True, slowed=False):
         log.info("user %s signed in", user["id"])
         return redirect(nxt or url_for("main.home"))
     session["challenge"] = second_factor.start_challenge(
-        db, user["id"], purpose, password_ok=ok, slowed=slowed, ip=ip
+        db,
+        user["id"],
+        purpose,
+        password_ok=True,
+        slowed=slowed,
+        ip=ip,
+        email=user["email"],
     )
     session["next"] = nxt
     return redirect(
