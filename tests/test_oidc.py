@@ -403,3 +403,89 @@ def test_a_provider_that_does_not_answer_gets_a_page_not_an_error(tmp_path, _tem
     )
     assert reply.status_code == 502
     assert "Signing in with Google did not work" in reply.get_data(as_text=True)
+
+
+def _from(client, address):
+    """Make every request of this client come from one address."""
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _password(client, email, password):
+    token = csrf_token(client)
+    return client.post(
+        "/sign-in", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def test_failed_provider_sign_ins_count_against_the_address(browser, oidc_app, db):
+    from peerreview import security
+
+    attacker = _from(browser, "203.0.113.20")
+    # Ways back with a state this browser never had (forged, or replayed).
+    for n in range(4):
+        forged = attacker.get(f"/sign-in/with/microsoft/callback?state=f{n}&code=x")
+        assert forged.status_code == 400
+    # A real provider account that is nobody here.
+    set_claims("ms-nobody", email="nobody@elsewhere.example.org", email_verified=True)
+    for _ in range(3):
+        assert sign_in(attacker, "ms-nobody")[0].status_code == 403
+    counted = db.execute(
+        "SELECT count(*) FROM login_attempts WHERE kind = 'oidc' AND success = 0 "
+        "AND ip = '203.0.113.20'"
+    ).fetchone()[0]
+    assert counted == 7
+    # With wrong passwords they make up the one limit per address.
+    for n in range(security.LOCK_THRESHOLD - 7):
+        assert _password(attacker, f"guess{n}@example.org", "wrong").status_code == 200
+    locked = _password(attacker, HEAD, "peerreview-demo")
+    assert locked.status_code == 429
+    assert "Too many failed sign-in attempts" in locked.get_data(as_text=True)
+    # Nor does that address start a new sign-in with a provider.
+    button = attacker.post(
+        "/sign-in/with/google", data={"csrf_token": csrf_token(attacker)}
+    )
+    assert button.status_code == 429 and "Location" not in button.headers
+    assert "Too many failed sign-in attempts" in button.get_data(as_text=True)
+    assert not signed_in_as(attacker)
+    # Another address is not held back.
+    set_claims("g-head", email=HEAD, email_verified=True)
+    other = _from(oidc_app.test_client(), "198.51.100.30")
+    reply, _ = sign_in(other, "g-head", provider="google")
+    assert reply.status_code == 302 and signed_in_as(other)
+
+
+def test_a_stranger_cannot_keep_someone_from_signing_in_with_their_provider(
+    browser, oidc_app, db
+):
+    from peerreview import security
+
+    # A stranger fails, from many addresses, with the head's password, and
+    # locks their own address out with failed provider sign-ins.
+    stranger = oidc_app.test_client()
+    for n in range(12):
+        _password(_from(stranger, f"203.0.113.{100 + n}"), HEAD, "wrong-password")
+    assert security.account_wait(db, HEAD) > 0
+    _from(stranger, "203.0.113.99")
+    for n in range(security.LOCK_THRESHOLD):
+        stranger.get(f"/sign-in/with/google/callback?state=s{n}&code=x")
+    assert security.address_lock_remaining(db, "203.0.113.99")
+    # The head, at their own school, signs in with Google at once.
+    set_claims("g-head", email=HEAD, email_verified=True)
+    head = _from(browser, "198.51.100.40")
+    reply, _ = sign_in(head, "g-head", provider="google")
+    assert reply.status_code == 302 and signed_in_as(head)
+    assert db.execute(
+        "SELECT count(*) FROM login_attempts WHERE kind = 'oidc' AND success = 1 "
+        "AND email = ?",
+        [HEAD],
+    ).fetchone() == (1,)
+    # A sign-in started before an address is locked out still ends well: the
+    # provider has checked the person.
+    late = _from(oidc_app.test_client(), "203.0.113.200")
+    authorize = start(late, "google")
+    for n in range(security.LOCK_THRESHOLD):
+        late.get(f"/sign-in/with/google/callback?state=x{n}&code=x")
+    assert security.address_lock_remaining(db, "203.0.113.200")
+    assert late.get(at_provider(authorize, "g-head")).status_code == 302
+    assert signed_in_as(late)

@@ -21,9 +21,10 @@ from flask import (
 )
 from flask_login import current_user, login_user
 
+from .. import security
 from ..db import get_db
 from . import oidc, second_factor, service
-from .forms import EmptyForm
+from .forms import EmptyForm, LoginForm
 from .second_factor_views import SECOND_FACTOR_AT_PROVIDER
 from .views import bp, safe_next
 
@@ -123,6 +124,14 @@ def oidc_start(provider):
         return redirect(url_for("main.home"))
     if not EmptyForm().validate_on_submit():
         abort(400)
+    # The same per-address limit as passwords: an address locked out by its
+    # failures (wrong passwords or codes, failed provider sign-ins) starts
+    # no new sign-in with a provider either.
+    waiting = security.address_wait(get_db(), _address())
+    if waiting:
+        form = LoginForm()
+        form.form_errors.append(waiting)
+        return render_template("auth/login.html", form=form), 429
     try:
         _issuer(client, conf)
         session["oidc_next"] = safe_next(request.form.get("next"))
@@ -137,22 +146,28 @@ def oidc_start(provider):
 def oidc_callback(provider):
     """Come back from the provider: check the ID token, find the person, sign in."""
     client, conf = _client(provider)
+    db = get_db()
+    # A way back that fails (a forged, replayed or stale state, a token
+    # that does not check out) or names nobody here counts against the
+    # address like a wrong password. One that signs someone in is never
+    # refused for others' failures: the provider has checked the person.
     try:
         issuer, claims = _id_token(client, conf)
     except _NoToken as e:
+        security.record_attempt(db, "", _address(), False, kind="oidc")
         return _failed(provider, str(e))
-    db = get_db()
     try:
         user_id = oidc.sign_in(db, provider, issuer, claims)
     except oidc.Refused as refused:
-        log.info(
-            "sign-in with %s refused (%s) for %s",
-            provider,
-            refused.reason,
-            refused.email,
-        )
+        security.record_attempt(db, refused.email or "", _address(), False, "oidc")
         return _refused(provider, refused)
+    email = db.execute("SELECT email FROM users WHERE id = ?", [user_id]).fetchone()
+    security.record_attempt(db, email[0], _address(), True, kind="oidc")
     return _after_provider(db, user_id, provider, claims)
+
+
+def _address() -> str:
+    return request.remote_addr or "-"
 
 
 class _NoToken(Exception):
@@ -191,6 +206,9 @@ def _id_token(client, conf) -> tuple[str, dict]:
 
 def _refused(provider, refused):
     """The page for a person the provider vouched for but the platform refuses."""
+    log.info(
+        "sign-in with %s refused (%s) for %s", provider, refused.reason, refused.email
+    )
     return (
         render_template(
             "auth/oidc_refused.html",
