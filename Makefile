@@ -21,6 +21,7 @@ REPLICATION := $(if $(PEERREVIEW_REPLICA),replication-setup)
 run: setup $(REPLICATION)
 	$(BIN)/flask db migrate
 	$(BIN)/flask demo load --if-empty
+	@echo "Two-step sign-in secrets are sealed with the key in $$([ -n "$$PEERREVIEW_SECOND_FACTOR_KEY" ] && echo PEERREVIEW_SECOND_FACTOR_KEY || echo instance/second_factor_key): back it up apart from the database (README: The two-step sign-in key)"
 	@echo "peerreview is at http://127.0.0.1:5000 (Ctrl-C stops it)"
 	@# Web: gunicorn's stock threaded worker (gthread), 2 processes (one per
 	@# core) of 4 threads each (tests/bench/bench_saves.py measures it).
