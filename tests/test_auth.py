@@ -107,9 +107,7 @@ def test_without_a_second_factor_failures_bring_growing_delays(demo, client, db)
     # Below the threshold nothing waits.
     assert security.account_wait(db, HEAD) == 0
     wrong = _attempt(client, HEAD, "wrong-password", "203.0.113.4")
-    assert "The email address or password is not right" in wrong.get_data(
-        as_text=True
-    )
+    assert "The email address or password is not right" in wrong.get_data(as_text=True)
     # From now on every sign-in to the address meets the code page (as it
     # would for any account or none); until the wait after the last failure
     # is over, even the right password goes no further, and is not counted.

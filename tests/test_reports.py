@@ -6,7 +6,7 @@ import zipfile
 import pytest
 from markupsafe import escape
 from pypdf import PdfReader
-from support import GOVERNOR, HEAD, count_renders, ready_pdf, tagged_pdf
+from support import GOVERNOR, HEAD, count_renders, ready_pdf, tagged_pdf, tags
 
 from peerreview.cycles import service as cycles
 from peerreview.db import ROOT
@@ -215,7 +215,7 @@ def test_failed_render_is_reported(demo_full, client, auth, monkeypatch):
 def test_preview_is_the_same_document(demo_full, client, auth):
     auth.login(HEAD)
     html = client.get("/cycles/2/reports/team.html").get_data(as_text=True)
-    assert '<link rel="stylesheet" href="/static/print/report.css">' in html
+    assert tags(html, "link", rel="stylesheet", href="/static/print/report.css")
     assert "Note on method" in html and "<style>" in html  # the chart's print rules
 
 

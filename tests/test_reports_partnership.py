@@ -18,6 +18,7 @@ from support import (
     count_renders,
     ready_pdf,
     tagged_pdf,
+    tags,
 )
 from test_reports_fetcher import _embedded, _hostile, server  # noqa: F401
 from weasyprint import HTML
@@ -147,9 +148,10 @@ def test_page_preview_and_link_from_the_comparison(demo_full, client, auth):
     assert "Prepare the PDF" in page and "Trust peer review, June 2026" in page
     preview = client.get(f"{BASE}/partnership.html?round=1&view=self")
     html = preview.get_data(as_text=True)
-    assert '<link rel="stylesheet" href="/static/print/report.css">' in html
+    assert tags(html, "link", rel="stylesheet", href="/static/print/report.css")
     assert "Agreed self score by school and section" in html
-    assert '<svg class="pr-chart pr-heat" role="img"' in html and "<style>" in html
+    assert tags(html, "svg", class_="pr-chart pr-heat", role="img")
+    assert "<style>" in html
     # The chart's print rules are allowed by their hash, nothing else inline.
     policy = preview.headers["Content-Security-Policy"]
     assert "style-src 'self' 'sha256-" in policy and "unsafe-inline" not in policy
