@@ -1,13 +1,15 @@
 """Rubrics two raters can apply alike, and honest about where they come from.
 
-The partnership maturity model (1.1.0) words every level as cumulative
+The partnership maturity model (since 1.1.0) words every level as cumulative
 criteria a reviewer could see or count in the last 12 months; the
 school-improvement scorecard (1.1.0) describes every grade of every
 principle, says its eight-grade scale is the platform's extension of the six
 grades its source used, and tells a partnership how to read each principle.
-Both reworded their rubric in a minor version: the released 1.0.0 files
-(kept in tests/data/released) still load as released, old cycles keep them,
-and the results say the descriptors changed.
+Both reworded their rubric in a minor version (1.0.0 to 1.1.0): the released
+files (kept in tests/data/released) still load as released, old cycles keep
+them, and the results say the descriptors changed. The maturity model's
+2.0.0 split its two strands that joined claims into one statement per claim
+(tests/test_instruments_shipped.py).
 """
 
 import re
@@ -26,6 +28,11 @@ FOLDER = ROOT / "instruments"
 RELEASED = Path(__file__).resolve().parent / "data" / "released"
 MATURITY = FOLDER / "partnership-maturity.yaml"
 SCORECARD = FOLDER / "school-improvement-scorecard.yaml"
+# Each rubric's first release, and the minor version that reworded its levels.
+REWORDED = {
+    "partnership-maturity": RELEASED / "partnership-maturity-1.1.0.yaml",
+    "school-improvement-scorecard": SCORECARD,
+}
 SEED_001 = ROOT.parent / "shared" / "seeds" / "001_42c81af3882b709d.txt"
 
 # Words that let two raters read one level differently.
@@ -40,7 +47,9 @@ HILL_GRADES = ["B+", "B", "C", "A-", "A-", "B-", "C", "C-", "B", "B-"]
 
 def test_maturity_levels_are_cumulative_and_countable():
     model = load_file(MATURITY)
-    assert model.item_count == 12
+    strands = [c for c in model.source.coverage if " strand: " in c.element]
+    assert len(strands) == 12
+    assert [i for c in strands for i in c.items] == [i.id for i in model.items()]
     for item in model.items():
         levels = item.descriptors
         assert levels["1"].startswith("Developing is not yet reached:"), item.id
@@ -112,12 +121,13 @@ def test_scorecard_grades_and_principles_are_the_seeds():
 
 def test_released_versions_still_load_as_released():
     lock = read_lock(FOLDER)
-    for path in (RELEASED / f"{p.stem}-1.0.0.yaml" for p in (MATURITY, SCORECARD)):
-        old = load_file(path)
+    for instrument_id, reworded in REWORDED.items():
+        old = load_file(RELEASED / f"{instrument_id}-1.0.0.yaml")
+        new = load_file(reworded)
         versions = lock.released(old.id)["versions"]
-        assert versions[old.version]["hash"] == old.content_hash, path.name
+        assert versions[old.version]["hash"] == old.content_hash, instrument_id
+        assert versions[new.version]["hash"] == new.content_hash, instrument_id
         assert old.version == "1.0.0"
-        new = load_file(FOLDER / f"{old.id}.yaml")
         assert new.version == "1.1.0"
         # A minor version: the same items, statements and scale.
         assert [(i.id, i.statement) for i in old.items()] == [
@@ -132,7 +142,7 @@ def _agreed_on_both_versions(db, name, old_value, new_value):
     agree_all(db, first, lead, value=old_value)
     cycles.transition(db, first, "agreed", actor_id=lead)
     db.execute("UPDATE cycles SET agreed_at = '2000-01-01' WHERE id = ?", [first["id"]])
-    later = make_cycle(db, state="moderation", path=FOLDER / f"{name}.yaml")
+    later = make_cycle(db, state="moderation", path=REWORDED[name])
     agree_all(db, later, lead, value=new_value)
     cycles.transition(db, later, "agreed", actor_id=lead)
     assert cycles.get_cycle(db, first["id"])["snapshot"].data["version"] == "1.0.0"
@@ -183,7 +193,12 @@ def test_maturity_coverage_names_every_strand_and_element_of_glue():
     model = load_file(MATURITY)
     coverage = model.source.coverage
     strands = [c for c in coverage if " strand: " in c.element]
-    assert [c.items for c in strands] == [[item.id] for item in model.items()]
+    # Every item belongs to one strand, in order; a strand asked as several
+    # statements says so, and its statements share its weight.
+    assert [i for c in strands for i in c.items] == [i.id for i in model.items()]
+    for strand in strands:
+        assert sum(model.item(i).weight for i in strand.items) == pytest.approx(1)
+        assert (len(strand.items) > 1) == bool(strand.note), strand.element
     glue = {c.element: set(c.items) for c in coverage if c.element.startswith("Glue")}
     assert len(glue) == 4
     for tag_id, tag in model.tags.items():

@@ -153,10 +153,13 @@ def test_partnership_maturity_model(library):
         (
             "Partnership competence",
             [
-                "fit-governance",
+                "fit-governance-arrangements",
+                "fit-governance-with-governors",
                 "high-social-capital",
                 "collective-moral-purpose",
-                "evaluation-and-challenge",
+                "evaluation-by-peer-review",
+                "challenge-with-honesty",
+                "action-on-review-findings",
             ],
         ),
         (
@@ -353,3 +356,55 @@ def test_health_check_2_asks_one_thing_per_statement_and_crosswalks_to_1(library
     for entry in lessons:
         total = sum(health.item(i).weight for i in entry.items)
         assert total == pytest.approx(1), entry.element
+
+
+MATURITY_1 = ROOT / "tests" / "data" / "released" / "partnership-maturity-1.1.0.yaml"
+
+
+def test_maturity_2_asks_one_thing_per_statement_and_crosswalks_to_1(library):
+    """Fit governance (arrangements; governors) is two statements and
+    evaluation and challenge (evaluate; challenge; act) three, each with its
+    own cumulative levels; each maps to its 1.1.0 strand, and each strand
+    still weighs one."""
+    model = library.get("partnership-maturity")
+    major = int(model.version.split(".")[0])
+    assert major >= 2
+    old = load_file(MATURITY_1)
+    assert old.version == "1.1.0"
+    lock = read_lock(FOLDER).released(old.id)
+    assert lock["versions"]["1.1.0"]["hash"] == old.content_hash
+    split = {
+        "fit-governance": [
+            "fit-governance-arrangements",
+            "fit-governance-with-governors",
+        ],
+        "evaluation-and-challenge": [
+            "evaluation-by-peer-review",
+            "challenge-with-honesty",
+            "action-on-review-findings",
+        ],
+    }
+    for was, parts in split.items():
+        assert model.item(was) is None
+        assert [i.id for i in model.items() if i.replaces == [was]] == parts
+        assert sum(model.item(i).weight for i in parts) == pytest.approx(1)
+        for part in parts:
+            # Each part keeps the strand's glue and gets an action of its own.
+            assert model.item(part).tags == old.item(was).tags, part
+            assert any(a.items == [part] for a in model.actions), part
+    # Every 1.1.0 item is kept unchanged or carried by the crosswalk.
+    old_ids = {i.id for i in old.items()}
+    carried = {o for i in model.items() for o in i.replaces}
+    kept = {i.id for i in model.items() if i.id in old_ids}
+    assert carried | kept == old_ids and not carried & kept
+    for item_id in kept:
+        assert model.item(item_id) == old.item(item_id)
+    # No statement joins two claims with ", and".
+    for item in model.items():
+        assert ", and " not in item.statement, item.id
+    assert model.item("fit-governance-with-governors").statement == (
+        "The schools' governors are involved in the partnership's work."
+    )
+    assert model.item("action-on-review-findings").statement == (
+        "The schools act on what their reviews of one another find."
+    )

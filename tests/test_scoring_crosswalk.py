@@ -290,3 +290,44 @@ def test_health_check_2_shows_change_since_a_1_0_1_cycle_on_split_items(
         assert "Split from version 1.0.1" in row, item_id
     row = html.split('id="item-impact-evaluated"')[1].split("</tr>")[0]
     assert "+1.0 (up)" in row and "version 1.0.1" not in row
+
+
+def test_maturity_2_shows_change_since_a_1_1_0_cycle_on_split_strands(
+    demo, db, client, auth
+):
+    """A team that rated the 1.1.0 maturity model sees, on the next major
+    version, each split strand's statements measured from the strand."""
+    from cycle_support import ROOT, agree_all, make_cycle, team_people
+    from support import HEAD
+
+    from peerreview.cycles import service as cycles
+
+    released = ROOT / "tests" / "data" / "released"
+    lead, _ = team_people(db)
+    first = make_cycle(
+        db, state="moderation", path=released / "partnership-maturity-1.1.0.yaml"
+    )
+    agree_all(db, first, lead, value="2")
+    cycles.transition(db, first, "agreed", actor_id=lead)
+    db.execute("UPDATE cycles SET agreed_at = '2000-01-01' WHERE id = ?", [first["id"]])
+    later = make_cycle(
+        db, state="moderation", path=ROOT / "instruments" / "partnership-maturity.yaml"
+    )
+    agree_all(db, later, lead, value="3")
+    cycles.transition(db, later, "agreed", actor_id=lead)
+
+    auth.login(HEAD)
+    html = client.get(f"/cycles/{later['id']}/results").get_data(as_text=True)
+    assert "through the crosswalk: 15 of 15 items compared" in html
+    for item_id in (
+        "fit-governance-arrangements",
+        "fit-governance-with-governors",
+        "evaluation-by-peer-review",
+        "challenge-with-honesty",
+        "action-on-review-findings",
+    ):
+        row = html.split(f'id="item-{item_id}"')[1].split("</tr>")[0]
+        assert "+1.0 (up)" in row, item_id
+        assert "Split from version 1.1.0" in row, item_id
+    row = html.split('id="item-high-social-capital"')[1].split("</tr>")[0]
+    assert "+1.0 (up)" in row and "version 1.1.0" not in row

@@ -62,13 +62,19 @@ def items_csv(instrument: Instrument) -> str:
                 item.statement,
                 item.guidance or "",
                 "\n".join(item.evidence_prompts),
-                f"{item.weight:g}",
+                _number(item.weight),
                 "yes" if item.reverse else "no",
                 ", ".join(item.tags),
                 ", ".join(item.replaces),
             ] + [item.descriptors.get(code, "") for code in codes]
             writer.writerow([_cell(value) for value in row])
     return out.getvalue()
+
+
+def _number(value: float) -> str:
+    """A number as a cell: 1, 0.5, or every digit it needs to read back the
+    same (a third is 0.3333333333333333, not 0.333333)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 class CsvInvalid(Exception):
