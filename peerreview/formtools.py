@@ -51,6 +51,17 @@ def refusal_shown(form, errors, *, field=None, what="change"):
             field.errors = [str(e)]
 
 
+def edit_to_keep() -> list[tuple[str, str]]:
+    """Return an edit refused as made from an older revision, as posted, for the
+    conflict page to post again should the person keep it (less its CSRF token
+    and revision: the page gives the current ones)."""
+    return [
+        (k, v)
+        for k, v in request.form.items(multi=True)
+        if k not in ("csrf_token", "revision")
+    ]
+
+
 def form_page(template: str, **context):
     """Render a form's page: 400 when a post comes back to it (refused), else 200."""
     return render_template(template, **context), (

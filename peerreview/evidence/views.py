@@ -22,7 +22,7 @@ from werkzeug.utils import secure_filename
 from .. import permissions as perm
 from ..cycles import service as cycles
 from ..db import get_db
-from ..formtools import form_page
+from ..formtools import edit_to_keep, form_page
 from ..inputs import upload_limit
 from ..loaders import load_cycle, load_review
 from ..peer.links import back_to_review
@@ -240,11 +240,7 @@ def _stale(cycle, current, fields):
         cycle=cycle,
         piece=current,
         rows=service.edit_rows(current, fields, cycle["snapshot"]),
-        mine=[
-            (k, v)
-            for k, v in request.form.items(multi=True)
-            if k not in ("csrf_token", "revision")
-        ],
+        mine=edit_to_keep(),
     )
 
 

@@ -9,7 +9,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -18,7 +17,7 @@ from .. import audit
 from .. import permissions as perm
 from ..dates import long_date
 from ..db import get_db
-from ..formtools import options, refusal_shown
+from ..formtools import edit_to_keep, options, refusal_shown
 from ..loaders import load_action, load_cycle
 from . import service
 from .forms import ActionForm, EmptyForm, MergeForm, NoteForm, draft_form
@@ -220,11 +219,7 @@ def _conflict(db, cycle, aid, form):
         ],
         changed_by=last[0]["actor_name"] if last else None,
         by_me=bool(last) and last[0]["actor_id"] == current_user.id,
-        mine=[
-            (k, v)
-            for k, v in request.form.items(multi=True)
-            if k not in ("csrf_token", "revision")
-        ],
+        mine=edit_to_keep(),
     )
 
 
