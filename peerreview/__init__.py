@@ -113,7 +113,8 @@ def create_app(test_config=None):
 
     from . import accounts, catalogue, main, organisations
     from .accounts import oidc_views, second_factor_views  # noqa: F401 (routes join auth)
-    from .accounts import views as account_views
+    from .accounts import views as _account_views  # noqa: F401 (routes join auth)
+    from .accounts.blueprint import bp as accounts_bp
     from .cycles import views as cycle_views
     from .demo import demo_cli
     from .evidence import views as evidence_views
@@ -123,7 +124,7 @@ def create_app(test_config=None):
 
     app.register_blueprint(main.bp)
     oidc_views.init_app(app)
-    app.register_blueprint(account_views.bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(org_views.bp)
     from .organisations import import_views
     from .organisations.cli import schools_cli

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -183,3 +184,18 @@ def set_security_headers(response):
     if request.is_secure or current_app.config.get("HTTPS"):
         headers["Strict-Transport-Security"] = HSTS
     return response
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return target if it stays on this site, else None."""
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return None
+    return target

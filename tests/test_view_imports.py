@@ -12,18 +12,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "peerreview"
 # (importer, imported), both inside peerreview/: why it stays for now.
-ALLOWED: dict[tuple[str, str], str] = {
-    ("accounts/oidc_views.py", "accounts/views.py"): (
-        "one accounts blueprint in three modules: bp, and safe_next for the "
-        "sign-in's next page"
-    ),
-    ("accounts/oidc_views.py", "accounts/second_factor_views.py"): (
-        "SECOND_FACTOR_AT_PROVIDER, the session key both sign-in routes read"
-    ),
-    ("accounts/second_factor_views.py", "accounts/views.py"): (
-        "one accounts blueprint in three modules: bp, and _load_user_or_404"
-    ),
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def is_view_module(path: str) -> bool:

@@ -23,10 +23,10 @@ from flask_login import current_user, login_user
 
 from .. import security
 from ..db import get_db
+from ..security import safe_next
 from . import oidc, second_factor, service
+from .blueprint import bp
 from .forms import EmptyForm, LoginForm
-from .second_factor_views import SECOND_FACTOR_AT_PROVIDER
-from .views import bp, safe_next
 
 log = logging.getLogger(__name__)
 _EXTENSION = "peerreview_oidc"
@@ -229,9 +229,9 @@ def _after_provider(db, user_id, provider, claims):
     if vouched or not (account.second_factor or second_factor.required(account)):
         login_user(account)
         if vouched:
-            session[SECOND_FACTOR_AT_PROVIDER] = user_id
+            session[second_factor.SECOND_FACTOR_AT_PROVIDER] = user_id
         else:
-            session.pop(SECOND_FACTOR_AT_PROVIDER, None)
+            session.pop(second_factor.SECOND_FACTOR_AT_PROVIDER, None)
         log.info(
             "user %s signed in with %s%s",
             user_id,

@@ -41,6 +41,10 @@ _ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 
 log = logging.getLogger(__name__)
 
+# Set in the session, to the person's id, when they signed in through a
+# provider that vouched for a second factor; cleared by any other sign-in.
+SECOND_FACTOR_AT_PROVIDER = "second_factor_at_provider"
+
 
 class SecondFactorError(ValueError):
     """A second-factor request that cannot be carried out."""

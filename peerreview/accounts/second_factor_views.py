@@ -17,16 +17,14 @@ from flask_login import current_user, login_required, login_user
 from .. import permissions as perm
 from ..db import get_db
 from ..formtools import refused_status
+from ..loaders import load_person
 from ..security import account_wait, slowed_message
 from . import oidc, second_factor, second_factor_key, service
+from .blueprint import bp
 from .forms import CodeForm, EmptyForm, RecoveryCodeForm
-from .views import _load_user_or_404, bp
 
 log = logging.getLogger(__name__)
 
-# Set in the session, to the person's id, when they signed in through a
-# provider that vouched for a second factor; cleared by any other sign-in.
-SECOND_FACTOR_AT_PROVIDER = "second_factor_at_provider"
 # Pages a person who must set up a second factor may still open before they have.
 _BEFORE_SET_UP = {"auth.set_up", "auth.security", "auth.logout", "static"}
 
@@ -39,7 +37,7 @@ def require_second_factor():
     user = current_user
     if not user.is_authenticated or user.second_factor:
         return None
-    if session.get(SECOND_FACTOR_AT_PROVIDER) == user.id:
+    if session.get(second_factor.SECOND_FACTOR_AT_PROVIDER) == user.id:
         # Signed in with Microsoft or Google, whose token said a second
         # factor was used there (oidc_views.py).
         return None
@@ -71,7 +69,7 @@ def _start_again(message):
 
 def _finish_sign_in(db, user_id):
     session.pop("challenge", None)
-    session.pop(SECOND_FACTOR_AT_PROVIDER, None)
+    session.pop(second_factor.SECOND_FACTOR_AT_PROVIDER, None)
     nxt = session.pop("next", None)
     login_user(service.load_account(db, user_id))
     log.info("user %s signed in with a second factor", user_id)
@@ -241,7 +239,7 @@ def reset_second_factor(uid):
     """Remove a person's second factor, when they have lost it (platform admin)."""
     perm.require(perm.can_manage_organisations(current_user))
     db = get_db()
-    account = _load_user_or_404(db, uid)
+    account = load_person(db, uid)
     if not EmptyForm().validate_on_submit():
         abort(400)
     if uid == current_user.id:

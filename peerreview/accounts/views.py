@@ -1,10 +1,8 @@
 """Sign-in, sign-out, invitations, password resets and account administration."""
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -25,8 +23,9 @@ from ..extensions import login_manager
 from ..formtools import refused_status
 from ..loaders import load_person
 from ..organisations import service as orgs
-from ..security import check_password
+from ..security import check_password, safe_next
 from . import mail, oidc, second_factor, service
+from .blueprint import bp
 from .forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -37,7 +36,6 @@ from .forms import (
     ResetPasswordForm,
 )
 
-bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 login_manager.anonymous_user = service.Anonymous
 
@@ -62,21 +60,6 @@ def load_user(session_id: str):
     if account is None or not account.active or account.session_version != version:
         return None
     return account
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return target if it stays on this site, else None."""
-    if not target or "\\" in target or any(ord(c) < 32 for c in target):
-        return None
-    parts = urlsplit(target)
-    if (
-        parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-    ):
-        return None
-    return target
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -125,7 +108,7 @@ def _after_password(db, user, ip, *, slowed=False):
     elif second_factor.required(account):
         purpose = "enrol"
     else:
-        session.pop("second_factor_at_provider", None)
+        session.pop(second_factor.SECOND_FACTOR_AT_PROVIDER, None)
         login_user(account)
         log.info("user %s signed in", user["id"])
         return redirect(nxt or url_for("main.home"))
@@ -152,7 +135,7 @@ def logout():
     if not form.validate_on_submit():
         abort(400)
     service.end_sessions(get_db(), current_user.id)
-    session.pop("second_factor_at_provider", None)
+    session.pop(second_factor.SECOND_FACTOR_AT_PROVIDER, None)
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))
@@ -338,10 +321,6 @@ def users():
     """List every account (platform admin)."""
     perm.require(perm.can_manage_organisations(current_user))
     return render_template("auth/users.html", users=service.list_users(get_db()))
-
-
-# second_factor_views.py imports it by this name.
-_load_user_or_404 = load_person
 
 
 @bp.route("/admin/accounts/<int:uid>")
