@@ -402,7 +402,7 @@ def test_the_form_refuses_an_anonymous_cycle_of_two(demo, db, client):
             "anonymous": "anonymous",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Choose at least 3 people to rate an anonymous cycle" in response.get_data(
         as_text=True
     )

@@ -21,7 +21,7 @@ from .. import anonymity, audit, catalogue, ical, reminders
 from .. import permissions as perm
 from ..db import get_db
 from ..evidence import service as evidence
-from ..formtools import field_errors, options
+from ..formtools import field_errors, form_page, options
 from ..inputs import whole_number
 from ..loaders import load_cycle, load_team
 from ..organisations import service as orgs
@@ -67,7 +67,7 @@ def new(tid):
             )
             flash(DRAFTED, "success")
             return redirect(url_for("cycles.show", cid=cid))
-    return render_template("cycles/new.html", form=form, team=team)
+    return form_page("cycles/new.html", form=form, team=team)
 
 
 def _chosen_instrument(db, team, form):
