@@ -8,6 +8,8 @@ from flask import render_template, request
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from . import catalogue
+
 log = logging.getLogger(__name__)
 
 
@@ -67,3 +69,23 @@ def form_page(template: str, **context):
     return render_template(template, **context), (
         400 if request.method == "POST" else 200
     )
+
+
+def offered_instrument(db, field, partnership_ids, *, team_kind, use, what):
+    """Return the instrument chosen in `field` when the form offered it (one
+    of the partnerships' instruments for a team of `team_kind`); else None,
+    with why under the field, logged: the page never offers any other, so it
+    was posted by hand. `use` says what it is refused for, `what` the refused
+    thing in the log."""
+    chosen = field.data
+    instrument = catalogue.find(db, chosen, partnership_ids, team_kind=team_kind)
+    if instrument is None:
+        field.errors = [catalogue.why_not_offered(db, chosen, partnership_ids, use=use)]
+        log.warning(
+            "refused %s at %s by user %s: instrument %r is not offered",
+            what,
+            request.path,
+            current_user.id,
+            chosen,
+        )
+    return instrument

@@ -21,7 +21,7 @@ from .. import anonymity, audit, catalogue, ical, reminders
 from .. import permissions as perm
 from ..db import get_db
 from ..evidence import service as evidence
-from ..formtools import field_errors, form_page, options
+from ..formtools import field_errors, form_page, offered_instrument, options
 from ..inputs import whole_number
 from ..loaders import load_cycle, load_team
 from ..organisations import service as orgs
@@ -71,22 +71,15 @@ def new(tid):
 
 
 def _chosen_instrument(db, team, form):
-    """The instrument chosen, when the team may run it on itself; else None,
-    with the reason under the field (logged: the page never offers one)."""
-    chosen = form.instrument.data
-    instrument = catalogue.find_for_team(db, team, chosen)
-    if instrument is None:
-        use = catalogue.SELF_EVALUATION_BY.get(team["kind"], "this team")
-        form.instrument.errors = [
-            catalogue.why_not_offered(db, chosen, team["partnership_ids"], use=use)
-        ]
-        log.warning(
-            "refused new cycle at %s by user %s: instrument %r is not offered",
-            request.path,
-            current_user.id,
-            chosen,
-        )
-    return instrument
+    """The instrument chosen, when the team may run it on itself; else None."""
+    return offered_instrument(
+        db,
+        form.instrument,
+        team["partnership_ids"],
+        team_kind=team["kind"],
+        use=catalogue.SELF_EVALUATION_BY.get(team["kind"], "this team"),
+        what="new cycle",
+    )
 
 
 @bp.route("/cycles/<int:cid>")

@@ -10,7 +10,7 @@ from .. import permissions as perm
 from ..cycles import service as cycles
 from ..db import get_db
 from ..evidence import service as evidence
-from ..formtools import form_page, options, refusal_shown
+from ..formtools import form_page, offered_instrument, options, refusal_shown
 from ..loaders import (
     load_cycle,
     load_partnership,
@@ -101,21 +101,15 @@ def plan(pid):
 
 
 def _chosen_instrument(db, pid, form):
-    """The instrument chosen, when a peer review of a school may use it; else
-    None, with the reason under the field (logged: the page never offers one)."""
-    chosen = form.instrument.data
-    instrument = catalogue.find(db, chosen, {pid}, team_kind=service.HOST_TEAM_KIND)
-    if instrument is None:
-        form.instrument.errors = [
-            catalogue.why_not_offered(db, chosen, {pid}, use=PEER_REVIEW_OF_A_SCHOOL)
-        ]
-        log.warning(
-            "refused peer round at %s by user %s: instrument %r is not offered",
-            request.path,
-            current_user.id,
-            chosen,
-        )
-    return instrument
+    """The instrument chosen, when a peer review of a school may use it; else None."""
+    return offered_instrument(
+        db,
+        form.instrument,
+        {pid},
+        team_kind=service.HOST_TEAM_KIND,
+        use=PEER_REVIEW_OF_A_SCHOOL,
+        what="peer round",
+    )
 
 
 def _plan_form(db, pid, hosts):
